@@ -1,0 +1,235 @@
+"""One frozen configuration, read once from the environment (prefix ``SIGNALS_``).
+
+Every setting is an environment variable ``SIGNALS_<FIELD NAME IN UPPER CASE>``; an optional
+``.env``-style file can be named with ``SIGNALS_ENV_FILE``. Units are in the names
+(``linger_ms``, ``drain_timeout_s``). Secrets are ``SecretStr`` and never printed:
+:meth:`Settings.redacted` is what ``signals-consumer config`` shows. librdkafka keys appear only
+in :mod:`consumer.kafka_config`, at the edge.
+
+A bad value stops the process with a :class:`~consumer.errors.ConfigurationError` naming the
+environment variable (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from consumer.errors import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "REGION_URLS", "Settings", "Tier", "load_settings", "require"]
+
+ENV_PREFIX = "SIGNALS_"
+
+Tier = Literal["pro", "premium", "ultimate"]
+
+#: Connect GraphQL endpoints by data region (reference section 1).
+REGION_URLS: dict[str, str] = {
+    "us": "https://connect-gql-us-1.goacoustic.com/",
+    "eu": "https://connect-gql-eu-1.goacoustic.com/",
+    "ap": "https://connect-gql-ap-3.goacoustic.com/",
+}
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _split_pairs(value: Any) -> Any:
+    """``topic=appkey,topic2=appkey2`` (or a JSON object) -> dict."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            import json
+
+            return json.loads(text)
+        pairs: dict[str, str] = {}
+        for item in text.split(","):
+            name, sep, val = item.partition("=")
+            if not sep or not name.strip() or not val.strip():
+                raise ValueError(f"expected name=value pairs separated by commas, got {item!r}")
+            pairs[name.strip()] = val.strip()
+        return pairs
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+PairMap = Annotated[dict[str, str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """The consumer's whole configuration. Frozen: read once at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False
+    )
+
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_bootstrap_servers: str = "localhost:9092"
+    kafka_group_id: str = "connect-signals-consumer"
+    #: Static membership (e.g. the pod name); empty means dynamic membership.
+    kafka_group_instance_id: str | None = None
+    #: Comma-separated topic names; or use ``topic_pattern``.
+    topics: CsvList = Field(default_factory=list)
+    #: A regular expression of topics to consume (librdkafka ``^`` subscription).
+    topic_pattern: str | None = None
+    dlq_topic: str = "signals.dlq"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: (
+        Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None
+    ) = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_oauth_token_endpoint_url: str | None = None
+    kafka_oauth_client_id: str | None = None
+    kafka_oauth_client_secret: SecretStr | None = None
+    kafka_oauth_scope: str | None = None
+    kafka_ssl_ca_location: Path | None = None
+    kafka_ssl_certificate_location: Path | None = None
+    kafka_ssl_key_location: Path | None = None
+    kafka_ssl_key_password: SecretStr | None = None
+    kafka_session_timeout_ms: int = Field(default=45_000, ge=6_000)
+    kafka_max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
+    kafka_fetch_max_wait_ms: int = Field(default=100, ge=0)
+    #: Upper bound of bytes librdkafka pre-fetches per partition (memory bound).
+    kafka_queued_max_kbytes: int = Field(default=16_384, ge=1_024)
+    kafka_auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+
+    # --- schema registry ---------------------------------------------------------------------
+    schema_registry_url: str = "http://localhost:8081"
+    schema_registry_basic_auth: SecretStr | None = None  # "user:password"
+    #: Directory of reader schemas (``.avsc``); default: the packaged ``schemas/``.
+    schemas_dir: Path | None = None
+    #: Directory or files of declarative mappings for schemas that are not ours.
+    mapping_files: CsvList = Field(default_factory=list)
+    #: How long an unknown schema id is remembered as missing.
+    schema_negative_cache_s: float = Field(default=60.0, ge=0)
+
+    # --- Connect API -------------------------------------------------------------------------
+    connect_region: Literal["us", "eu", "ap"] = "us"
+    #: A full URL overrides the region (the sandbox: ``http://127.0.0.1:8080/graphql``).
+    connect_url: str | None = None
+    connect_api_key: SecretStr | None = None
+    default_app_key: str | None = None
+    #: ``topic=appKey`` pairs, comma-separated (or a JSON object).
+    topic_app_keys: PairMap = Field(default_factory=dict)
+    tier: Tier = "premium"
+    #: Mark every signal ``test: true`` (for trials against a production subscription).
+    test_signals: bool = False
+
+    # --- batching and delivery ---------------------------------------------------------------
+    batch_max_signals: int = Field(default=500, ge=1, le=500)
+    batch_max_bytes: int = Field(default=1_000_000, ge=10_000)
+    linger_ms: int = Field(default=200, ge=0)
+    max_in_flight_mutations: int = Field(default=4, ge=1, le=64)
+    #: Bound on consumed-but-unfinished events; partitions pause above it (backpressure).
+    max_buffered_events: int = Field(default=20_000, ge=500)
+    http_connect_timeout_s: float = Field(default=5.0, gt=0)
+    http_read_timeout_s: float = Field(default=30.0, gt=0)
+    http_max_connections: int = Field(default=16, ge=1)
+    retry_initial_backoff_ms: int = Field(default=500, ge=1)
+    retry_max_backoff_ms: int = Field(default=60_000, ge=1)
+    #: Give up retrying after this long (then dead-letter); empty means never give up.
+    retry_max_elapsed_s: float | None = None
+    #: Optional cap on mutations per second.
+    request_rate_limit_per_s: float | None = Field(default=None, gt=0)
+
+    # --- operations --------------------------------------------------------------------------
+    metrics_host: str = "0.0.0.0"
+    metrics_port: int = Field(default=9400, ge=0, le=65535)
+    #: /healthz fails when there is lag but no progress for this long.
+    health_progress_timeout_s: float = Field(default=300.0, gt=0)
+    drain_timeout_s: float = Field(default=30.0, gt=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("topics", "mapping_files", mode="before")
+    @classmethod
+    def _csv(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("topic_app_keys", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        return _split_pairs(value)
+
+    @field_validator("topic_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value or None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.kafka_sasl_mechanism in {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} and (
+            not self.kafka_sasl_username or self.kafka_sasl_password is None
+        ):
+            raise ValueError(
+                "kafka_sasl_username and kafka_sasl_password are required with "
+                f"kafka_sasl_mechanism={self.kafka_sasl_mechanism}"
+            )
+        if self.retry_max_backoff_ms < self.retry_initial_backoff_ms:
+            raise ValueError("retry_max_backoff_ms must be >= retry_initial_backoff_ms")
+        return self
+
+    # --- derived -----------------------------------------------------------------------------
+    @property
+    def endpoint_url(self) -> str:
+        """The GraphQL URL to POST to: ``connect_url`` or the region's host."""
+        return self.connect_url or REGION_URLS[self.connect_region]
+
+    def app_key_for(self, topic: str) -> str | None:
+        """The app key for events of ``topic`` that carry none themselves."""
+        return self.topic_app_keys.get(topic, self.default_app_key)
+
+    def redacted(self) -> dict[str, Any]:
+        """Every setting by its environment name, secrets shown as ``**********``."""
+        out: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            env = f"{ENV_PREFIX}{name.upper()}"
+            if isinstance(value, SecretStr):
+                out[env] = "**********"
+            elif isinstance(value, Path):
+                out[env] = str(value)
+            else:
+                out[env] = value
+        return out
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Raise :class:`ConfigurationError` naming the first of ``names`` that is unset."""
+    for name in names:
+        if getattr(settings, name) in (None, "", [], {}):
+            raise ConfigurationError(
+                f"{ENV_PREFIX}{name.upper()} is required", setting=f"{ENV_PREFIX}{name.upper()}"
+            )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings once; a bad value raises ConfigurationError naming the variable."""
+    env_file = os.environ.get(f"{ENV_PREFIX}ENV_FILE")
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(part) for part in first["loc"]) or "settings"
+        setting = f"{ENV_PREFIX}{loc.upper()}" if first["loc"] else "settings"
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: "
+            f"{err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid configuration: {problems}", setting=setting) from exc

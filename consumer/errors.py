@@ -1,0 +1,188 @@
+"""The one error tree of the consumer.
+
+Every failure the consumer raises is a :class:`ConsumerError`. Three branches decide what the
+pipeline does with it::
+
+    ConsumerError
+    ├── ConfigurationError        stop the process; the message names the setting
+    │   └── ApiAuthError          the Connect API refused the key: stop sending, commit nothing,
+    │                             report not ready, dead-letter nothing
+    ├── RetryableError            pause the affected partitions, back off, try again
+    │   ├── ApiThrottled          HTTP 429 / code 429 (carries Retry-After in seconds)
+    │   ├── ApiUnavailable        5xx, timeouts, connection errors, a wrong signalIds count
+    │   ├── RegistryUnavailable   the schema registry cannot be reached
+    │   └── DeadLetterUnavailable the dead-letter topic cannot be written (nothing is committed)
+    └── PermanentError            this event can never be delivered as it is: dead-letter it
+        ├── DecodeError           undecodable bytes, wrong magic byte, malformed Avro body
+        ├── UnknownSchemaError    the schema id is not in the registry
+        ├── IncompatibleSchemaError writer schema cannot be resolved to our reader schema
+        ├── MappingError          a decoded event cannot be turned into a signal
+        ├── SignalValidationError the signal breaks a Connect rule (field + reason)
+        │   └── NotEntitledError  the signal type is not in the subscription tier
+        └── SignalRejectedError   the Connect API rejected the signal (BAD_USER_INPUT)
+
+Third-party errors are wrapped with ``raise ... from exc``. A :class:`PermanentError` carries
+the raw Kafka message (when known) so the dead-letter topic receives the exact bytes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from consumer.kafka_types import KafkaMessage
+
+__all__ = [
+    "ApiAuthError",
+    "ApiThrottled",
+    "ApiUnavailable",
+    "ConfigurationError",
+    "ConsumerError",
+    "DeadLetterUnavailable",
+    "DecodeError",
+    "IncompatibleSchemaError",
+    "MappingError",
+    "NotEntitledError",
+    "PermanentError",
+    "RegistryUnavailable",
+    "RetryableError",
+    "SignalRejectedError",
+    "SignalValidationError",
+    "UnknownSchemaError",
+]
+
+
+class ConsumerError(Exception):
+    """Base of every error the consumer raises."""
+
+
+# --- configuration ---------------------------------------------------------------------------
+
+
+class ConfigurationError(ConsumerError):
+    """A setting is missing or wrong; the process must stop. ``setting`` names it."""
+
+    def __init__(self, message: str, *, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+class ApiAuthError(ConfigurationError):
+    """The Connect API refused the API key (401/403, UNAUTHENTICATED, FORBIDDEN)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, setting="SIGNALS_CONNECT_API_KEY")
+
+
+# --- retryable -------------------------------------------------------------------------------
+
+
+class RetryableError(ConsumerError):
+    """A transient failure: the same work may succeed later. ``cause`` labels metrics."""
+
+    cause = "transient"
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class ApiThrottled(RetryableError):
+    """The API answered 429; ``retry_after_s`` holds the Retry-After delay when given."""
+
+    cause = "throttled"
+
+
+class ApiUnavailable(RetryableError):
+    """5xx, a timeout, a connection error, or a response that cannot be trusted."""
+
+    cause = "unavailable"
+
+
+class RegistryUnavailable(RetryableError):
+    """The schema registry could not be reached or answered 5xx."""
+
+    cause = "registry"
+
+
+class DeadLetterUnavailable(RetryableError):
+    """The dead-letter topic could not be written; nothing may be committed past it."""
+
+    cause = "dlq"
+
+
+# --- permanent (per event) ---------------------------------------------------------------------
+
+
+class PermanentError(ConsumerError):
+    """This event cannot be delivered as it is; it goes to the dead-letter topic.
+
+    ``code`` is a stable snake_case reason (also the ``dlq_reason`` metric label), ``stage`` is
+    where it failed (``decode``, ``map``, ``validate``, ``send``; Kafka Connect's stage header),
+    ``field`` names the offending field when there is one, and ``raw`` is the Kafka message.
+    """
+
+    code = "permanent"
+    stage = "process"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        raw: KafkaMessage | None = None,
+        schema_id: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = message
+        self.field = field
+        self.raw = raw
+        self.schema_id = schema_id
+
+
+class DecodeError(PermanentError):
+    """The bytes are not a Confluent-framed Avro record we can read."""
+
+    code = "undecodable"
+    stage = "decode"
+
+
+class UnknownSchemaError(PermanentError):
+    """The schema id in the frame is not known to the registry."""
+
+    code = "unknown_schema"
+    stage = "decode"
+
+
+class IncompatibleSchemaError(PermanentError):
+    """The writer schema cannot be resolved to the reader schema kept in ``schemas/``."""
+
+    code = "incompatible_schema"
+    stage = "decode"
+
+
+class MappingError(PermanentError):
+    """The decoded event cannot be mapped to a signal (missing or mistyped field)."""
+
+    code = "mapping_failed"
+    stage = "map"
+
+
+class SignalValidationError(PermanentError):
+    """The signal breaks a Connect validation rule; ``field`` and ``reason`` say which."""
+
+    code = "invalid_signal"
+    stage = "validate"
+
+
+class NotEntitledError(SignalValidationError):
+    """The signal type is not entitled by the configured subscription tier."""
+
+    code = "not_entitled"
+
+
+class SignalRejectedError(PermanentError):
+    """The Connect API rejected this signal (BAD_USER_INPUT); carries the API's message."""
+
+    code = "rejected_by_api"
+    stage = "send"

@@ -1,0 +1,88 @@
+"""Structured logging (structlog): JSON off a TTY, console on one; PII masked.
+
+Events are snake_case facts with key-values (``log.info("batch_delivered", signals=500)``).
+Every rendered event passes :func:`mask_pii`, so an email or phone number that slips into a
+value is masked, and any key that looks like a secret is dropped to ``**********``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+__all__ = ["configure_logging", "get_logger", "mask_email", "mask_phone", "mask_pii", "mask_text"]
+
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_PHONE = re.compile(r"\+\d{6,15}")
+_SECRET_KEYS = re.compile(r"(api[_-]?key|password|secret|token|authorization)", re.IGNORECASE)
+
+
+def mask_email(value: str) -> str:
+    """``jane@example.com`` -> ``j***@example.com``."""
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", value)
+
+
+def mask_phone(value: str) -> str:
+    """``+14155550100`` -> ``+1***00``."""
+    return _PHONE.sub(lambda m: f"{m.group(0)[:2]}***{m.group(0)[-2:]}", value)
+
+
+def mask_text(value: str) -> str:
+    """Mask every email address and E.164 phone number in ``value``."""
+    return mask_phone(mask_email(value))
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: ("**********" if _SECRET_KEYS.search(str(k)) else _mask(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(v) for v in value]
+    return value
+
+
+def mask_pii(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask emails/phones in every value, hide secret-looking keys."""
+    for key in list(event_dict):
+        if _SECRET_KEYS.search(key):
+            event_dict[key] = "**********"
+        else:
+            event_dict[key] = _mask(event_dict[key])
+    return event_dict
+
+
+def configure_logging(level: str = "info", fmt: str = "auto") -> None:
+    """Configure structlog once for the process (JSON unless ``fmt`` is console or a TTY)."""
+    use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer() if use_console else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            mask_pii,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(name: str | None = None, **initial: Any) -> Any:
+    """A bound structlog logger (``component=name`` plus ``initial`` key-values)."""
+    logger = structlog.get_logger()
+    if name:
+        initial = {"component": name, **initial}
+    return logger.bind(**initial) if initial else logger
