@@ -1,0 +1,81 @@
+# Every target installs what it needs into .venv itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help venv test test-unit test-integration lint fmt stack-up stack-down stack-status \
+        demo sandbox schemas-check faults bench tools clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with the package and dev tools
+
+test: $(STAMP) ## unit + integration tests (starts and stops the local stack)
+	@$(MAKE) --no-print-directory stack-up
+	@status=0; $(PY) -m pytest tests $(PYTEST_ARGS) || status=$$?; \
+	  $(MAKE) --no-print-directory stack-down; exit $$status
+
+test-unit: $(STAMP) ## unit tests only (no network)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: $(STAMP) ## integration tests against an already running stack
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+lint: $(STAMP) tools ## ruff, mypy, hadolint, helm lint, kubeconform
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/hadolint Dockerfile
+	bash dev/helm-check.sh
+
+fmt: $(STAMP) ## format and auto-fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+tools: ## build helm and kubeconform into the git-ignored cache (go install)
+	bash dev/tools.sh
+
+stack-up: $(STAMP) ## start Kafka (KRaft) and the schema registry
+	$(PY) dev/stack.py up
+
+stack-down: $(STAMP) ## stop what stack-up started
+	$(PY) dev/stack.py down
+
+stack-status: $(STAMP) ## show whether the stack is running
+	$(PY) dev/stack.py status
+
+demo: $(STAMP) ## the main job end to end on the embedded default, with a summary
+	@$(MAKE) --no-print-directory stack-up
+	@status=0; $(PY) dev/demo.py || status=$$?; \
+	  $(MAKE) --no-print-directory stack-down; exit $$status
+
+sandbox: $(STAMP) ## run the Connect sandbox in the foreground (http://127.0.0.1:8080/)
+	$(VENV)/bin/signals-consumer sandbox
+
+schemas-check: $(STAMP) ## register schemas/ and check BACKWARD compatibility
+	@$(MAKE) --no-print-directory stack-up
+	$(PY) dev/schemas_check.py
+
+faults: $(STAMP) ## zero-loss fault-injection run (FAULT_EVENTS=200000 by default)
+	@$(MAKE) --no-print-directory stack-up
+	@status=0; $(PY) -m pytest tests/faults -m slow -s $(PYTEST_ARGS) || status=$$?; \
+	  $(MAKE) --no-print-directory stack-down; exit $$status
+
+bench: $(STAMP) ## benchmarks; results in bench/RESULTS.md
+	@$(MAKE) --no-print-directory stack-up
+	@status=0; $(PY) bench/run.py || status=$$?; \
+	  $(MAKE) --no-print-directory stack-down; exit $$status
+
+clean: ## remove caches (keeps downloaded jars in .cache)
+	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info

@@ -1,0 +1,6 @@
+"""Root conftest: shared fixtures live in tests/fixtures/ and are loaded as plugins."""
+
+pytest_plugins = [
+    "tests.fixtures.stack",
+    "tests.fixtures.sandbox",
+]
