@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     #: A regular expression of topics to consume (librdkafka ``^`` subscription).
     topic_pattern: str | None = None
     dlq_topic: str = "signals.dlq"
+    #: Partitions of the dead-letter topic when ``signals-consumer run`` has to create it.
+    dlq_partitions: int = Field(default=3, ge=1)
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: (
         Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None
@@ -149,6 +151,8 @@ class Settings(BaseSettings):
     #: /healthz fails when there is lag but no progress for this long.
     health_progress_timeout_s: float = Field(default=300.0, gt=0)
     drain_timeout_s: float = Field(default=30.0, gt=0)
+    #: Exit (code 4) after the API key has been refused for this long; empty: keep waiting.
+    auth_failure_exit_s: float | None = Field(default=None, gt=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
 

@@ -1,0 +1,45 @@
+# syntax=docker/dockerfile:1
+# connect-signals-consumer: `signals-consumer run` (default) or any other subcommand, e.g.
+#   docker run --rm IMAGE sandbox --host 0.0.0.0
+# Stage 1 builds the wheels (ours and every dependency's); stage 2 installs them into a venv
+# without a compiler, pip cache or source tree, and runs as the numeric non-root user 10001.
+
+ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY consumer ./consumer
+COPY schemas ./schemas
+RUN pip wheel --wheel-dir /wheels .
+
+FROM ${PYTHON_IMAGE} AS runtime
+LABEL org.opencontainers.image.title="connect-signals-consumer" \
+      org.opencontainers.image.description="Kafka consumer that imports Avro behavior events into Acoustic Connect as signals" \
+      org.opencontainers.image.licenses="Apache-2.0"
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONFAULTHANDLER=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    SIGNALS_METRICS_PORT=9400 \
+    SIGNALS_LOG_FORMAT=json
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-index --find-links=/wheels connect-signals-consumer \
+    && groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin app
+WORKDIR /tmp
+USER 10001:10001
+EXPOSE 9400
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('SIGNALS_METRICS_PORT', '9400') + '/healthz', timeout=4)"]
+ENTRYPOINT ["signals-consumer"]
+CMD ["run"]

@@ -1,0 +1,240 @@
+"""Decoded event -> :class:`Signal`: the built-in tables, or a custom mapping file.
+
+:class:`Mapper` first looks for a custom mapping (by registry subject, then by full record
+name; :mod:`consumer.mapping.custom`), then for one of our event records
+(:mod:`consumer.mapping.tables`). What every signal gets (docs/mapping.md):
+
+- ``category`` ``"Behavior"``; ``name`` and ``effect`` from the event or the type's default
+  (onSiteSearch: ``negative`` when ``numberOfResults`` is 0);
+- ``signalTimestamp`` from ``eventTime`` as ISO 8601 UTC with milliseconds;
+- ``signalCustomAttributes``: the event's ``attributes`` as name/value pairs, then
+  ``{name: "eventId", value: <eventId>}`` (the traceability key the fault suite counts by);
+- ``appKey`` from the event, else ``settings.app_key_for(topic)``; ``test`` when the event or
+  ``settings.test_signals`` says so.
+
+Event fields that are neither envelope nor table fields pass through to ``signalContent``.
+Failures raise :class:`MappingError` naming the event field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from consumer.errors import MappingError
+from consumer.mapping.tables import ENVELOPE_FIELDS, IDENTITY_FIELDS, EventTable, table_for_record
+from consumer.mapping.transforms import to_iso_millis
+from consumer.signals.catalog import SIGNAL_TYPES
+from consumer.signals.model import IDENTITY_KINDS, IdentityKind, Signal
+
+if TYPE_CHECKING:
+    from consumer.config import Settings
+    from consumer.mapping.custom import CustomMappings
+    from consumer.mapping.event import DecodedEvent
+
+__all__ = [
+    "EVENT_ID_ATTRIBUTE",
+    "Mapper",
+    "assemble",
+    "default_effect",
+    "event_timestamp",
+    "plain",
+]
+
+#: Name of the custom attribute that carries the event id.
+EVENT_ID_ATTRIBUTE: Final = "eventId"
+
+_EFFECT_RULES: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
+    "onSiteSearch": lambda c: "negative" if c.get("numberOfResults") == 0 else "positive",
+}
+
+
+def default_effect(signal_type: str, content: Mapping[str, Any]) -> str:
+    """The effect of a signal whose event gave none."""
+    rule = _EFFECT_RULES.get(signal_type)
+    if rule is not None:
+        return rule(content)
+    spec = SIGNAL_TYPES.get(signal_type)
+    return spec.default_effect if spec is not None else "positive"
+
+
+def plain(value: Any) -> Any:
+    """A decoded Avro value as a JSON-able value: nulls and empty lists dropped from records."""
+    if type(value) is list:
+        return [plain(item) for item in value]
+    if type(value) is dict:
+        return {k: plain(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, datetime):
+        return to_iso_millis(value)
+    return value
+
+
+def assemble(
+    *,
+    signal_type: str,
+    own: dict[str, Any],
+    event_id: Any,
+    timestamp: str,
+    identity: Mapping[str, Any],
+    app_key: Any,
+    session_id: Any,
+    test: bool,
+    name: Any,
+    effect: Any,
+    attributes: Mapping[str, Any] | None,
+) -> Signal:
+    """Build the signal out of parts; shared by the built-in tables and custom mappings.
+
+    ``own`` holds the type's ``signalContent`` fields in order (nulls already dropped).
+    """
+    if type(event_id) is not str or not event_id:
+        raise MappingError("eventId is required (a non-empty string)", field="eventId")
+    kind: str | None = None
+    value: Any = None
+    for candidate, candidate_value in identity.items():
+        if candidate_value is not None and candidate_value != "":
+            if kind is not None:
+                raise MappingError(
+                    f"exactly one of contactKey, email, sms, whatsapp must be set "
+                    f"(got {kind} and {candidate})",
+                    field="identifiableAttributes",
+                )
+            kind, value = candidate, candidate_value
+    if kind is None:
+        raise MappingError(
+            "exactly one of contactKey, email, sms, whatsapp must be set (got none)",
+            field="identifiableAttributes",
+        )
+    if type(app_key) is not str or not app_key:
+        raise MappingError(
+            "no appKey: the event has none and no topic or default app key is configured",
+            field="appKey",
+        )
+    content: dict[str, Any] = {
+        "signalType": signal_type,
+        "category": "Behavior",
+        "name": name if name is not None else _default_name(signal_type),
+        "effect": effect,
+    }
+    content.update(own)
+    if effect is None:
+        content["effect"] = default_effect(signal_type, own)
+    content["signalTimestamp"] = timestamp
+    custom = [
+        {"name": key, "value": val}
+        for key, val in (attributes or {}).items()
+        if key != EVENT_ID_ATTRIBUTE and val is not None
+    ]
+    custom.append({"name": EVENT_ID_ATTRIBUTE, "value": event_id})
+    content["signalCustomAttributes"] = custom
+    return Signal(
+        app_key=app_key,
+        identity_kind=_identity_kind(kind),
+        identity_value=value,
+        content=content,
+        session_id=session_id if session_id else None,
+        test=test,
+    )
+
+
+def event_timestamp(value: Any, field: str = "eventTime") -> str:
+    """``eventTime`` (datetime or epoch ms) as ISO 8601 UTC with ms; MappingError naming it."""
+    if value is None:
+        raise MappingError(f"{field} is required", field=field)
+    if isinstance(value, bool):
+        raise MappingError(f"{field}: expected a timestamp", field=field)
+    try:
+        return to_iso_millis(value)
+    except (TypeError, ValueError) as exc:
+        raise MappingError(f"{field}: {exc}", field=field) from exc
+
+
+def _identity_kind(kind: str) -> IdentityKind:
+    if kind in IDENTITY_KINDS:
+        return kind
+    raise MappingError(f"unknown identity kind {kind!r}", field="identifiableAttributes")
+
+
+def _default_name(signal_type: str) -> str:
+    spec = SIGNAL_TYPES.get(signal_type)
+    return spec.default_name if spec is not None else signal_type
+
+
+class _TablePlan:
+    """One compiled :class:`EventTable`."""
+
+    __slots__ = ("fields", "known", "signal_type")
+
+    def __init__(self, table: EventTable) -> None:
+        self.signal_type = table.signal_type
+        self.fields = tuple((f.source, f.target, f.required, f.also) for f in table.fields)
+        self.known = ENVELOPE_FIELDS | {f.source for f in table.fields}
+
+
+class Mapper:
+    """Maps decoded events to signals; one per process (holds the compiled mappings)."""
+
+    def __init__(self, settings: Settings, *, custom: CustomMappings | None = None) -> None:
+        if custom is None:
+            from consumer.mapping.custom import load_mappings
+
+            custom = load_mappings(settings.mapping_files)
+        self._settings = settings
+        self._custom = custom
+        self._plans: dict[str, _TablePlan | None] = {}
+
+    def map(self, event: DecodedEvent, *, topic: str) -> Signal:
+        """The signal for ``event`` read from ``topic``; raises MappingError."""
+        custom = self._custom.find(event.subject, event.record_name)
+        if custom is not None:
+            return custom.map(event.data, settings=self._settings, topic=topic)
+        plan = self._plans.get(event.record_name)
+        if plan is None:
+            table = table_for_record(event.record_name)
+            if table is None:
+                raise MappingError(
+                    f"no mapping for record {event.record_name!r}"
+                    f" (subject {event.subject!r}): not one of our event schemas and no "
+                    "custom mapping matches",
+                    field="record_name",
+                )
+            plan = self._plans[event.record_name] = _TablePlan(table)
+        return self._map_table(plan, event.data, topic)
+
+    def _map_table(self, plan: _TablePlan, data: dict[str, Any], topic: str) -> Signal:
+        signal_type = plan.signal_type
+        own: dict[str, Any] = {}
+        for source, target, required, also in plan.fields:
+            value = data.get(source)
+            if value is None:
+                if required:
+                    raise MappingError(f"{source} is required for {signal_type}", field=source)
+                continue
+            if type(value) is list:
+                if not value:
+                    continue
+                value = plain(value)
+            own[target] = value
+            for extra in also:
+                own[extra] = value
+        unknown = data.keys() - plan.known
+        if unknown:  # unknown fields pass through, in the event's order
+            for key, value in data.items():
+                if key in unknown and value is not None:
+                    own[key] = plain(value)
+        settings = self._settings
+        get = data.get
+        return assemble(
+            signal_type=signal_type,
+            own=own,
+            event_id=get("eventId"),
+            timestamp=event_timestamp(get("eventTime")),
+            identity={kind: get(kind) for kind in IDENTITY_FIELDS},
+            app_key=get("appKey") or settings.app_key_for(topic),
+            session_id=get("sessionId"),
+            test=get("test") is True or settings.test_signals,
+            name=get("name"),
+            effect=get("effect"),
+            attributes=get("attributes"),
+        )

@@ -1,0 +1,350 @@
+"""The pipeline's state machine, free of Kafka client objects (unit-testable with fakes).
+
+The loop (:mod:`consumer.pipeline.loop`) feeds it consumed messages and turns it; it decides
+what to batch, send, retry, dead-letter, pause and commit. Everything runs on the loop thread
+except the HTTP sends (worker pool) - their outcomes come back through a queue.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from consumer.config import Settings
+from consumer.errors import (
+    MappingError,
+    PermanentError,
+    RetryableError,
+)
+from consumer.kafka_types import KafkaMessage
+from consumer.logs import get_logger
+from consumer.pipeline.batcher import Batcher, Item
+from consumer.pipeline.dlq import DeadLetter, DeadLetterWriter, Producer
+from consumer.pipeline.metrics import Metrics
+from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
+from consumer.pipeline.outcomes import ApiRejectedSignal, OutcomeHandling
+from consumer.pipeline.retry import PartitionsFn, PauseBook, RetrySchedule
+from consumer.pipeline.sender import Job, SendFn, WorkerPool
+from consumer.signals.model import Signal
+
+__all__ = ["ApiRejectedSignal", "DelayFn", "Engine", "InternalTranslateError", "RegistryRetry"]
+
+#: ``(attempt, retry_after_s) -> seconds`` (consumer.connect.backoff.Backoff.next_delay_s).
+DelayFn = Callable[[int, float | None], float]
+
+
+class InternalTranslateError(PermanentError):
+    """Translation failed with an unexpected error (a bug); the event is dead-lettered."""
+
+    code = "internal_error"
+    stage = "map"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRetry:
+    """Resume ``tp`` at ``offset`` after the schema registry was unreachable."""
+
+    tp: TopicPartitionKey
+    offset: int
+
+
+Work = Job | DeadLetter | RegistryRetry
+
+
+def _schema_id(msg: KafkaMessage) -> int | None:
+    value = msg.value()
+    if value and len(value) >= 5 and value[0] == 0:
+        return int.from_bytes(value[1:5], "big")
+    return None
+
+
+class Engine(OutcomeHandling):
+    """Offsets, batches, sends, retries, dead letters and pauses of the assigned partitions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        translate: Callable[[KafkaMessage], Signal],
+        encode: Callable[[Mapping[str, Any]], str],
+        send: SendFn,
+        dlq_producer: Producer,
+        pause: PartitionsFn,
+        resume: PartitionsFn,
+        seek: Callable[[TopicPartitionKey, int], None],
+        delay: DelayFn,
+        metrics: Metrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self.settings = settings
+        self._translate = translate
+        self._encode = encode
+        self._seek = seek
+        self._delay = delay
+        self.metrics = metrics or Metrics()
+        self._clock = clock
+        self._wall_ms = wall_ms
+        self.log = get_logger("pipeline")
+        self.tracker = OffsetTracker()
+        self.batcher = Batcher(
+            max_signals=settings.batch_max_signals,
+            max_bytes=settings.batch_max_bytes,
+            linger_s=settings.linger_ms / 1000,
+        )
+        self.pool = WorkerPool(send, settings.max_in_flight_mutations)
+        self.pauses = PauseBook(pause, resume)
+        self.retries: RetrySchedule[Work] = RetrySchedule()
+        self.dlq = DeadLetterWriter(dlq_producer, settings.dlq_topic, self._dlq_result)
+        self.ready_jobs: deque[Job] = deque()
+        self.assigned: set[TopicPartitionKey] = set()
+        self.joined = False
+        self.draining = False
+        self.auth_failed_since: float | None = None
+        self.backpressure = False
+        self.awaiting: dict[TopicPartitionKey, int] = {}
+        self._registry_attempts: dict[TopicPartitionKey, int] = {}
+        self.last_progress = clock()
+
+    # --- 2. consume ---------------------------------------------------------------------------
+    def on_message(self, msg: KafkaMessage) -> bool:
+        """Track, translate and route one message; False when it was ignored (not tracked)."""
+        topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
+        tp = (topic, partition)
+        if self.draining or tp in self.awaiting or tp not in self.assigned:
+            return False  # redelivered later (seek back / next owner); never committed past
+        epoch = self.tracker.track(tp, offset)
+        self.metrics.events_consumed.labels(topic).inc()
+        try:
+            signal = self._translate(msg)
+            literal = self._encode(signal.as_input())
+        except RetryableError as exc:
+            self._registry_down(tp, offset, exc)
+            return True
+        except PermanentError as exc:
+            exc.raw = exc.raw or msg
+            self.dead_letter(exc, msg, epoch)
+            return True
+        except (ValueError, TypeError) as exc:
+            self.dead_letter(MappingError(f"cannot encode signal: {exc}", raw=msg), msg, epoch)
+            return True
+        except Exception as exc:
+            self.log.exception("translate_crashed", topic=topic, partition=partition, offset=offset)
+            err = InternalTranslateError(f"{type(exc).__name__}: {exc}", raw=msg)
+            self.dead_letter(err, msg, epoch)
+            return True
+        if self._registry_attempts:
+            self._registry_attempts.pop(tp, None)
+        self.batcher.add(Item(tp, offset, epoch, msg, literal, self._clock(), _schema_id(msg)))
+        return True
+
+    def _registry_down(self, tp: TopicPartitionKey, offset: int, exc: RetryableError) -> None:
+        self.tracker.rewind(tp, offset)
+        self.batcher.rewind(tp, offset)
+        for letter in self.retries.drop(
+            lambda w: isinstance(w, DeadLetter) and w.tp == tp and w.offset >= offset
+        ):
+            self.pauses.remove([tp], f"dlq:{letter.offset}")  # type: ignore[union-attr]
+        self.pauses.add([tp], "registry")
+        self.awaiting[tp] = offset
+        attempt = self._registry_attempts[tp] = self._registry_attempts.get(tp, 0) + 1
+        wait = self._delay(attempt, exc.retry_after_s)
+        self.retries.add(self._clock() + wait, RegistryRetry(tp, offset))
+        self.metrics.retries.labels(exc.cause).inc()
+        self.log.warning(
+            "translate_retry_scheduled",
+            cause=exc.cause,
+            topic=tp[0],
+            partition=tp[1],
+            offset=offset,
+            attempt=attempt,
+            retry_in_s=round(wait, 3),
+            error=str(exc),
+        )
+
+    # --- 6. dead letters ----------------------------------------------------------------------
+    def dead_letter(
+        self, err: PermanentError, msg: KafkaMessage, epoch: int, first_ms: int | None = None
+    ) -> None:
+        """Write ``msg`` to the dead-letter topic; its offset finishes on the broker's ack."""
+        now_ms = self._wall_ms()
+        letter = DeadLetter(err, msg, epoch, first_failure_ms=first_ms or now_ms)
+        self.dlq.write(letter, now_ms=now_ms)
+
+    def _dlq_result(self, letter: DeadLetter, error: str | None) -> None:
+        tp, offset = letter.tp, letter.offset
+        if error is None:
+            self.pauses.remove([tp], f"dlq:{offset}")
+            if self.tracker.finish(tp, offset, letter.epoch):
+                self.last_progress = self._clock()
+                self.metrics.dead_lettered.labels(letter.err.code).inc()
+                self.log.warning(
+                    "event_dead_lettered",
+                    topic=tp[0],
+                    partition=tp[1],
+                    offset=offset,
+                    code=letter.err.code,
+                    field=letter.err.field,
+                    reason=str(letter.err),
+                )
+            return
+        if not self.tracker.is_current(tp, letter.epoch):
+            return
+        self.metrics.retries.labels("dlq").inc()
+        self.pauses.add([tp], f"dlq:{offset}")
+        wait = self._delay(letter.writes, None)
+        self.retries.add(self._clock() + wait, letter)
+        self.log.error(
+            "dead_letter_write_failed",
+            topic=tp[0],
+            partition=tp[1],
+            offset=offset,
+            dlq_topic=self.dlq.topic,
+            error=error,
+            retry_in_s=round(wait, 3),
+        )
+
+    # --- 3. batches and sends -----------------------------------------------------------------
+    def dispatch(self, *, new_batches: bool = True) -> None:
+        """Start continuation chunks, then new batches, while the pool has room."""
+        while self.ready_jobs and self.pool.has_capacity():
+            self._submit(self.ready_jobs.popleft())
+        if not new_batches or self.auth_failed_since is not None:
+            return
+        now = self._clock()
+        while self.pool.has_capacity():
+            items = self.batcher.take(now, force=self.draining)
+            if not items:
+                break
+            self._submit(Job.of(items))
+
+    def _submit(self, job: Job) -> None:
+        self.metrics.batch_size.observe(len(job.current))
+        self.pool.submit(job)
+
+    # --- due retries, backpressure ------------------------------------------------------------
+    def run_due(self) -> None:
+        """Start the retries whose backoff has passed."""
+        for work in self.retries.pop_due(self._clock()):
+            if isinstance(work, Job):
+                self._continue(work)
+            elif isinstance(work, DeadLetter):
+                if self.tracker.is_current(work.tp, work.epoch):
+                    self.dlq.write(work, now_ms=self._wall_ms())
+            elif self.awaiting.get(work.tp) == work.offset:
+                self.pauses.remove([work.tp], "registry")
+                self._seek(work.tp, work.offset)
+                del self.awaiting[work.tp]
+
+    def apply_backpressure(self) -> None:
+        """Pause everything above ``max_buffered_events``; resume below half of it."""
+        buffered = self.tracker.pending_count()
+        limit = self.settings.max_buffered_events
+        if not self.backpressure and buffered > limit:
+            self.backpressure = True
+            self.pauses.add(self.assigned, "backpressure")
+            self.log.info("backpressure_on", buffered=buffered)
+        elif self.backpressure and buffered < limit // 2:
+            self.backpressure = False
+            self.pauses.remove_everywhere("backpressure")
+            self.log.info("backpressure_off", buffered=buffered)
+
+    # --- 7. assignment ------------------------------------------------------------------------
+    def on_assign(self, tps: Iterable[TopicPartitionKey]) -> None:
+        """Partitions were added to this member."""
+        new = set(tps)
+        self.joined = True
+        self.assigned |= new
+        for reason, active in (
+            ("auth", self.auth_failed_since is not None),
+            ("backpressure", self.backpressure),
+            ("drain", self.draining),
+        ):
+            if active and new:
+                self.pauses.add(new, reason)
+
+    def _drop_queued(self, tps: set[TopicPartitionKey]) -> None:
+        for job in [*self.retries.items(), *self.ready_jobs]:
+            if isinstance(job, Job):
+                job.drop(tps)
+        for job in self.retries.drop(lambda w: isinstance(w, Job) and w.done()):
+            self.batcher.release(job.holds)  # type: ignore[union-attr]
+        self.retries.drop(lambda w: not isinstance(w, Job) and w.tp in tps)
+        self.ready_jobs = deque(j for j in self.ready_jobs if not j.done())
+
+    def settle(self, tps: set[TopicPartitionKey], deadline: float) -> dict[TopicPartitionKey, int]:
+        """Finish in-flight work of ``tps`` until ``deadline``; returns their commit offsets."""
+        for tp in tps:
+            self.batcher.rewind(tp, -1)
+        self._drop_queued(tps)
+        while self._clock() < deadline:
+            self.dlq.poll()
+            busy = any(job.holds & tps for job in [*self.pool.jobs(), *self.ready_jobs])
+            if not busy and not any(self.tracker.pending_count(tp) for tp in tps):
+                break
+            if not busy and self.dlq.outstanding == 0:
+                break  # nothing in flight can finish the rest
+            self.handle_outcomes(timeout_s=0.05)
+            self.dispatch(new_batches=False)
+        self.dlq.flush(max(0.0, min(1.0, deadline - self._clock())))
+        positions = self.tracker.commit_positions()  # only what moved since the last commit
+        return {tp: pos for tp, pos in positions.items() if tp in tps}
+
+    def forget(self, tps: set[TopicPartitionKey]) -> None:
+        """Drop every trace of ``tps`` (after revoke and commit, or when lost)."""
+        self._drop_queued(tps)
+        for job in [*self.pool.jobs(), *self.ready_jobs, *self.retries.items()]:
+            if isinstance(job, Job):
+                job.holds -= tps  # a re-assigned partition must not be released by old work
+        for tp in tps:
+            self.tracker.forget(tp)
+            self.batcher.forget(tp)
+            self.pauses.forget(tp)
+            self.awaiting.pop(tp, None)
+            self._registry_attempts.pop(tp, None)
+        self.assigned -= tps
+
+    # --- state --------------------------------------------------------------------------------
+    def start_drain(self) -> None:
+        """Shutdown: consume nothing more, flush every batch, finish what is in flight."""
+        self.draining = True
+        self.pauses.add(self.assigned, "drain")
+
+    def settled(self) -> bool:
+        """Nothing pending, in flight or unacknowledged (a registry wait holds no pending)."""
+        return (
+            self.tracker.pending_count() == 0
+            and self.pool.in_flight == 0
+            and self.dlq.outstanding == 0
+        )
+
+    def backoff_active(self) -> bool:
+        """True while a mutation or dead-letter write waits for its retry."""
+        return any(not isinstance(w, RegistryRetry) for w in self.retries.items()) or bool(
+            self.awaiting
+        )
+
+    def not_ready_reason(self) -> str | None:
+        """Why ``/readyz`` fails, or None when ready."""
+        if self.auth_failed_since is not None:
+            return "api_key_refused"
+        if self.draining:
+            return "shutting_down"
+        if not self.joined:
+            return "not_joined"
+        if self.backoff_active():
+            return "retry_backoff"
+        return None
+
+    def step(self) -> None:
+        """One turn after consuming: acks, outcomes, due retries, sends, backpressure."""
+        self.dlq.poll()
+        self.handle_outcomes()
+        self.run_due()
+        self.dispatch()
+        self.apply_backpressure()
+        self.metrics.inflight.set(self.pool.in_flight)
+        self.metrics.buffered.set(self.tracker.pending_count())

@@ -1,0 +1,383 @@
+"""``Pipeline(settings).run(stop)``: the poll loop binding the engine to Kafka.
+
+Commit protocol (docs/pipeline.md has the long form):
+
+1. Subscribe (topics or ``^pattern``), auto-commit off, cooperative-sticky assignment.
+2. Poll (``consume``, timeout <= 0.1 s) - the loop never waits on HTTP or a retry. Every record
+   becomes *pending* in the offset tracker, then is translated: a permanent failure goes to the
+   dead-letter topic (finished on the broker's ack); a registry outage pauses the partition,
+   seeks back to the record and resumes after a backoff; a signal joins the batcher.
+3. Batches (count, bytes, linger) go to the worker pool, at most one batch per partition.
+4. Outcomes come back through a queue: accepted -> finished; throttled/unavailable -> the same
+   batch again after backoff, its partitions paused; rejected -> split, bad ones dead-lettered;
+   auth refused -> everything paused, nothing finished, a probe with backoff.
+5. About every second, commit (async) per partition the lowest pending offset, or the last
+   finished + 1 - never past an unfinished event. Revoke and shutdown commit synchronously.
+6. Shutdown: stop consuming, flush and finish in-flight work within ``drain_timeout_s``,
+   commit, leave the group.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
+from consumer.cli import EXIT_AUTH, EXIT_DRAIN_TIMEOUT, EXIT_ERROR, EXIT_OK
+from consumer.config import Settings, require
+from consumer.errors import ConfigurationError
+from consumer.kafka_types import KafkaMessage
+from consumer.logs import get_logger
+from consumer.pipeline.engine import DelayFn, Engine
+from consumer.pipeline.health import HealthServer, HealthState
+from consumer.pipeline.metrics import Metrics
+from consumer.pipeline.offsets import TopicPartitionKey
+from consumer.pipeline.rebalance import RebalanceHandler
+from consumer.pipeline.sender import SendFn
+from consumer.pipeline.topics import ensure_topic
+from consumer.signals.model import Signal
+
+__all__ = ["Pipeline"]
+
+COMMIT_INTERVAL_S = 1.0
+OBSERVE_INTERVAL_S = 2.0
+POLL_TIMEOUT_S = 0.1
+BUSY_POLL_TIMEOUT_S = 0.02
+
+
+class Pipeline:
+    """The consumer: ``run(stop)`` until ``stop`` is set (or idle), returns an exit code."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        until_idle_s: float | None = None,
+        max_events: int | None = None,
+        translate: Callable[[KafkaMessage], Signal] | None = None,
+        send: SendFn | None = None,
+    ) -> None:
+        require(settings, "connect_api_key")
+        if not settings.topics and not settings.topic_pattern:
+            raise ConfigurationError(
+                "SIGNALS_TOPICS or SIGNALS_TOPIC_PATTERN is required", setting="SIGNALS_TOPICS"
+            )
+        self.settings = settings
+        self.until_idle_s = until_idle_s
+        self.max_events = max_events
+        self._translate = translate
+        self._send = send
+        self.metrics = Metrics()
+        self.health = HealthState(progress_timeout_s=settings.health_progress_timeout_s)
+        self.log = get_logger("pipeline")
+        self.consumed = 0
+        self.health_port: int | None = None
+        self._closers: list[Callable[[], Any]] = []
+
+    # --- wiring -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        from confluent_kafka import Consumer, Producer
+        from confluent_kafka.admin import AdminClient
+
+        from consumer.connect.backoff import Backoff
+        from consumer.kafka_config import admin_config, consumer_config, producer_config
+        from consumer.signals.graphql_literal import encode_input
+
+        s = self.settings
+        ensure_topic(AdminClient(admin_config(s)), s.dlq_topic, s.dlq_partitions)
+        translate = self._translate or self._default_translator()
+        send = self._send or self._default_sender()
+        conf = consumer_config(s, extra={"on_commit": self._on_commit})
+        if str(conf.get("enable.auto.commit", "true")).lower() not in {"false", "0"}:
+            raise ConfigurationError("enable.auto.commit must be false for the pipeline")
+        consumer = Consumer(conf)
+        producer = Producer(producer_config(s))
+        backoff = Backoff(s.retry_initial_backoff_ms, s.retry_max_backoff_ms)
+        self.attach(
+            consumer,
+            producer,
+            translate=translate,
+            send=send,
+            encode=encode_input,
+            delay=backoff.next_delay_s,
+        )
+
+    def attach(
+        self,
+        consumer: Any,
+        producer: Any,
+        *,
+        translate: Callable[[KafkaMessage], Signal],
+        send: SendFn,
+        encode: Callable[[Mapping[str, Any]], str],
+        delay: DelayFn,
+    ) -> None:
+        """Wire the engine to a consumer and a DLQ producer (``run`` does it; tests use fakes)."""
+        self.consumer = consumer
+        self.producer = producer
+        self.engine = Engine(
+            self.settings,
+            translate=translate,
+            encode=encode,
+            send=send,
+            dlq_producer=producer,
+            pause=lambda tps: self._partitions("pause", tps),
+            resume=lambda tps: self._partitions("resume", tps),
+            seek=self._seek,
+            delay=delay,
+            metrics=self.metrics,
+        )
+        # closed in reverse order: workers, then the DLQ producer's queue, then the consumer
+        self._closers += [consumer.close, lambda: producer.flush(5), self.engine.pool.shutdown]
+        self.rebalance = RebalanceHandler(
+            self.engine, self._commit_sync, self.settings.drain_timeout_s
+        )
+
+    def _default_translator(self) -> Callable[[KafkaMessage], Signal]:
+        from consumer.translate import Translator
+
+        translate: Callable[[KafkaMessage], Signal] = Translator(self.settings).translate
+        return translate
+
+    def _default_sender(self) -> SendFn:
+        from consumer.connect.client import ConnectClient
+        from consumer.signals.graphql_literal import build_mutation
+
+        client = ConnectClient(self.settings)
+        closer = getattr(client, "close", None)
+        if closer is not None:
+            self._closers.append(closer)
+
+        def send(literals: Sequence[str]) -> list[str]:
+            ids: list[str] = client.create_signals_raw(build_mutation(literals), len(literals))
+            return ids
+
+        return send
+
+    # --- Kafka edge ---------------------------------------------------------------------------
+    def _partitions(self, action: str, tps: list[TopicPartitionKey]) -> None:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        try:
+            getattr(self.consumer, action)([TopicPartition(t, p) for t, p in tps])
+        except KafkaException as exc:
+            self.log.warning(f"{action}_failed", partitions=len(tps), error=str(exc))
+        self.metrics.paused.set(len(self.engine.pauses.paused()))
+
+    def _seek(self, tp: TopicPartitionKey, offset: int) -> None:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        try:
+            self.consumer.seek(TopicPartition(tp[0], tp[1], offset))
+        except KafkaException as exc:
+            self.log.warning("seek_failed", topic=tp[0], partition=tp[1], error=str(exc))
+
+    def _offsets(self, positions: Mapping[TopicPartitionKey, int]) -> list[Any]:
+        from confluent_kafka import TopicPartition
+
+        return [TopicPartition(t, p, o) for (t, p), o in positions.items()]
+
+    def _commit_sync(self, positions: dict[TopicPartitionKey, int]) -> None:
+        from confluent_kafka import KafkaException
+
+        if not positions:
+            return
+        try:
+            self.consumer.commit(offsets=self._offsets(positions), asynchronous=False)
+        except KafkaException as exc:
+            self.log.warning("commit_failed", error=str(exc), partitions=len(positions))
+            return
+        self.engine.tracker.mark_committed(positions)
+        self._last_commit = time.monotonic()
+        self.log.debug(
+            "offsets_committed", positions={f"{t}[{p}]": o for (t, p), o in positions.items()}
+        )
+
+    def _commit_async(self) -> None:
+        positions = self.engine.tracker.commit_positions()
+        if not positions:
+            return
+        from confluent_kafka import KafkaException
+
+        try:
+            self.consumer.commit(offsets=self._offsets(positions), asynchronous=True)
+        except KafkaException as exc:
+            self.log.warning("commit_failed", error=str(exc))
+            return
+        self.engine.tracker.mark_committed(positions)
+
+    def _on_commit(self, err: Any, partitions: list[Any]) -> None:
+        if err is None:
+            self._last_commit = time.monotonic()
+            return
+        self.log.info("commit_failed_will_retry", error=str(err), partitions=len(partitions))
+        self.engine.tracker.mark_committed({(p.topic, p.partition): -1 for p in partitions})
+
+    # --- the loop -----------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> int:
+        """Consume until ``stop`` (or idle / max events); returns a consumer.cli exit code."""
+        try:
+            if not hasattr(self, "engine"):
+                self._build()
+            s = self.settings
+            if s.metrics_port:
+                server = HealthServer(s.metrics_host, s.metrics_port, self.health, self.metrics)
+                server.start()
+                self.health_port = server.port
+                self._closers.append(server.stop)
+            return self._loop(stop)
+        finally:
+            for close in reversed(self._closers):
+                try:
+                    close()
+                except Exception as exc:
+                    self.log.warning("close_failed", error=str(exc))
+
+    def _subscribe(self) -> None:
+        s = self.settings
+        topics = list(s.topics)
+        if s.topic_pattern:
+            pattern = s.topic_pattern
+            topics.append(pattern if pattern.startswith("^") else f"^{pattern}")
+        rb = self.rebalance
+        self.consumer.subscribe(
+            topics, on_assign=rb.on_assign, on_revoke=rb.on_revoke, on_lost=rb.on_lost
+        )
+        self.log.info("subscribed", topics=topics, group=s.kafka_group_id)
+
+    def _loop(self, stop: threading.Event) -> int:
+        engine, consumer = self.engine, self.consumer
+        self._subscribe()
+        now = time.monotonic()
+        self._last_commit = self._last_observe = self._last_message = now
+        self._next_idle_check = 0.0
+        self._next_commit = now + COMMIT_INTERVAL_S
+        deadline = 0.0
+        code = EXIT_OK
+        while True:
+            now = time.monotonic()
+            if stop.is_set() and not engine.draining:
+                engine.start_drain()
+                deadline = now + self.settings.drain_timeout_s
+                self.log.info("drain_started", pending=engine.tracker.pending_count())
+            busy = engine.pool.in_flight or engine.ready_jobs
+            timeout = BUSY_POLL_TIMEOUT_S if busy else POLL_TIMEOUT_S
+            for msg in consumer.consume(num_messages=500, timeout=timeout):
+                if msg.error() is not None:
+                    code = self._kafka_error(msg.error()) or code
+                    continue
+                if engine.on_message(cast("KafkaMessage", msg)):
+                    self.consumed += 1
+                    self._last_message = time.monotonic()
+            if code != EXIT_OK:
+                break
+            engine.step()
+            now = time.monotonic()
+            if now >= self._next_commit:
+                self._next_commit = now + COMMIT_INTERVAL_S
+                self._commit_async()
+            if now - self._last_observe >= OBSERVE_INTERVAL_S:
+                self._observe(now)
+            self._beat(now)
+            if engine.draining:
+                if engine.settled():
+                    break
+                if engine.auth_failed_since is not None:
+                    self.log.error(
+                        "stopping_with_refused_api_key", pending=engine.tracker.pending_count()
+                    )
+                    code = EXIT_AUTH
+                    break
+                if now >= deadline:
+                    self.log.error(
+                        "drain_deadline_passed",
+                        pending=engine.tracker.pending_count(),
+                        in_flight=engine.pool.in_flight,
+                    )
+                    code = EXIT_DRAIN_TIMEOUT
+                    break
+                continue
+            limit = self.settings.auth_failure_exit_s
+            if limit and engine.auth_failed_since and now - engine.auth_failed_since >= limit:
+                self.log.error("exiting_on_refused_api_key", after_s=limit)
+                code = EXIT_AUTH
+                break
+            if self.max_events is not None and self.consumed >= self.max_events:
+                stop.set()
+            elif self.until_idle_s is not None and self._idle(now):
+                self.log.info("idle_stop", idle_s=self.until_idle_s, consumed=self.consumed)
+                stop.set()
+        # only what moved: a sync commit during a rebalance blocks until the group settles
+        self._commit_sync(engine.tracker.commit_positions())
+        self.log.info("pipeline_stopped", exit_code=code, **self.metrics.totals())
+        return code
+
+    def _kafka_error(self, err: Any) -> int | None:
+        from confluent_kafka import KafkaError
+
+        if err.code() == KafkaError._PARTITION_EOF:
+            return None
+        if err.fatal():
+            self.log.error("kafka_fatal_error", error=str(err))
+            return EXIT_ERROR
+        self.log.warning("kafka_error", error=str(err), code=err.name())
+        return None
+
+    def _idle(self, now: float) -> bool:
+        engine = self.engine
+        if now < self._next_idle_check:
+            return False
+        self._next_idle_check = now + 1.0
+        if (
+            now - self._last_message < (self.until_idle_s or 0)
+            or not engine.joined
+            or now - self.rebalance.last_change < (self.until_idle_s or 0)
+            or not engine.settled()
+            or not engine.tracker.all_committed()
+        ):
+            return False
+        return self._lag(cached=False) == 0
+
+    def _lag(self, *, cached: bool = True) -> int:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        total = 0
+        tracker = self.engine.tracker
+        unknown = [tp for tp in self.engine.assigned if tracker.epoch(tp) is None]
+        committed: dict[TopicPartitionKey, int] = {}
+        if unknown:
+            try:
+                asked = [TopicPartition(t, p) for t, p in unknown]
+                for part in self.consumer.committed(asked, 5):
+                    committed[(part.topic, part.partition)] = part.offset
+            except KafkaException:
+                return 1
+        positions = tracker.commit_positions(changed_only=False)
+        for tp in self.engine.assigned:
+            try:
+                low, high = self.consumer.get_watermark_offsets(
+                    TopicPartition(*tp), timeout=5, cached=cached
+                )
+            except KafkaException:
+                continue
+            if high < 0:
+                continue
+            state_pos = positions.get(tp)
+            pos = state_pos if state_pos is not None else committed.get(tp, low)
+            lag = max(0, high - max(pos, low))
+            self.metrics.partition_lag.labels(tp[0], str(tp[1])).set(lag)
+            total += lag
+        return total
+
+    def _observe(self, now: float) -> None:
+        self._last_observe = now
+        self.health.lag = self._lag()
+        self.metrics.last_commit_age.set(now - self._last_commit)
+
+    def _beat(self, now: float) -> None:
+        self.health.heartbeat = now
+        self.health.last_progress = self.engine.last_progress
+        reason = self.engine.not_ready_reason()
+        self.health.not_ready_reason = reason
+        self.metrics.ready.set(0 if reason else 1)

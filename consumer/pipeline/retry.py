@@ -1,0 +1,122 @@
+"""Paused partitions (by reason) and the schedule of delayed retries.
+
+A partition can be paused for several reasons at once (``backpressure``, ``auth``, a retrying
+batch ``job:7``, a registry outage ``registry``, a dead-letter write ``dlq:42``); it is paused
+when its first reason appears and resumed when its last reason goes. librdkafka keeps fetching
+metadata and heartbeating for paused partitions, so pausing never costs group membership.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from consumer.pipeline.offsets import TopicPartitionKey
+
+__all__ = ["PauseBook", "RetrySchedule", "Scheduled"]
+
+T = TypeVar("T")
+
+PartitionsFn = Callable[[list[TopicPartitionKey]], None]
+
+
+class PauseBook:
+    """Reasons per paused partition; calls ``pause``/``resume`` on transitions only."""
+
+    def __init__(self, pause: PartitionsFn, resume: PartitionsFn) -> None:
+        self._pause = pause
+        self._resume = resume
+        self._reasons: dict[TopicPartitionKey, set[str]] = {}
+
+    def add(self, tps: Iterable[TopicPartitionKey], reason: str) -> None:
+        """Pause ``tps`` for ``reason``."""
+        newly: list[TopicPartitionKey] = []
+        for tp in tps:
+            reasons = self._reasons.setdefault(tp, set())
+            if not reasons:
+                newly.append(tp)
+            reasons.add(reason)
+        if newly:
+            self._pause(newly)
+
+    def remove(self, tps: Iterable[TopicPartitionKey], reason: str) -> None:
+        """Withdraw ``reason`` from ``tps``; resume those with no reason left."""
+        freed: list[TopicPartitionKey] = []
+        for tp in tps:
+            reasons = self._reasons.get(tp)
+            if reasons and reason in reasons:
+                reasons.discard(reason)
+                if not reasons:
+                    del self._reasons[tp]
+                    freed.append(tp)
+        if freed:
+            self._resume(freed)
+
+    def remove_everywhere(self, reason: str) -> None:
+        """Withdraw ``reason`` from every partition."""
+        self.remove([tp for tp, r in self._reasons.items() if reason in r], reason)
+
+    def has(self, tp: TopicPartitionKey, reason: str | None = None) -> bool:
+        """True when ``tp`` is paused (for ``reason``, when given)."""
+        reasons = self._reasons.get(tp)
+        return bool(reasons) and (reason is None or reason in reasons)  # type: ignore[operator]
+
+    def forget(self, tp: TopicPartitionKey) -> None:
+        """Drop the partition's reasons without resuming (it was revoked)."""
+        self._reasons.pop(tp, None)
+
+    def paused(self) -> set[TopicPartitionKey]:
+        """Every paused partition."""
+        return set(self._reasons)
+
+
+@dataclass(order=True, slots=True)
+class Scheduled(Generic[T]):
+    """One delayed piece of work (ordered by due time)."""
+
+    due: float
+    seq: int
+    item: T = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+class RetrySchedule(Generic[T]):
+    """A min-heap of work due at a monotonic time; cancellation is lazy."""
+
+    def __init__(self) -> None:
+        self._heap: list[Scheduled[T]] = []
+        self._seq = itertools.count()
+
+    def add(self, due: float, item: T) -> Scheduled[T]:
+        """Schedule ``item`` at ``due``; returns a handle that can be cancelled."""
+        entry = Scheduled(due, next(self._seq), item)
+        heapq.heappush(self._heap, entry)
+        return entry
+
+    def pop_due(self, now: float) -> list[T]:
+        """Remove and return everything due by ``now``."""
+        out: list[T] = []
+        while self._heap and self._heap[0].due <= now:
+            entry = heapq.heappop(self._heap)
+            if not entry.cancelled:
+                out.append(entry.item)
+        return out
+
+    def drop(self, predicate: Callable[[T], bool]) -> list[T]:
+        """Cancel and return the scheduled items matching ``predicate``."""
+        out = []
+        for entry in self._heap:
+            if not entry.cancelled and predicate(entry.item):
+                entry.cancelled = True
+                out.append(entry.item)
+        return out
+
+    def __len__(self) -> int:
+        return sum(1 for e in self._heap if not e.cancelled)
+
+    def items(self) -> list[T]:
+        """The scheduled items (not cancelled)."""
+        return [e.item for e in self._heap if not e.cancelled]

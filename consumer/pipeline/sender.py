@@ -1,0 +1,166 @@
+"""Mutations in flight: batch jobs, their splitting, and the worker pool.
+
+A :class:`Job` is one batch cut by the batcher. It is sent as a sequence of *chunks*: first the
+whole batch; when the API rejects it, the chunk is replaced by the rest without the signals the
+API named, or by its two halves when it named none (bisection), until single bad signals are
+isolated. Only one chunk of a job is in flight at a time, so the accepted signals of a
+partition stay in offset order. Workers only call ``send``; the loop thread owns every
+decision and reads outcomes from a queue.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from consumer.pipeline.batcher import Item
+from consumer.pipeline.offsets import TopicPartitionKey
+
+__all__ = ["Job", "Outcome", "SendFn", "WorkerPool", "split_rejected"]
+
+#: Sends the given pre-encoded signal literals as one mutation; returns the signal ids.
+SendFn = Callable[[Sequence[str]], list[str]]
+
+_ids = itertools.count(1)
+
+
+@dataclass(slots=True)
+class Job:
+    """One batch being delivered, as a queue of chunks (the first is the one to send)."""
+
+    chunks: deque[list[Item]]
+    #: partitions this job holds in the batcher (released when the job is done)
+    holds: set[TopicPartitionKey] = field(default_factory=set)
+    id: int = field(default_factory=lambda: next(_ids))
+    attempt: int = 0
+    first_failure: float | None = None
+    first_failure_ms: int | None = None
+
+    @classmethod
+    def of(cls, items: list[Item]) -> Job:
+        """A job sending ``items`` as one chunk."""
+        return cls(chunks=deque([items]), holds={i.tp for i in items})
+
+    @property
+    def current(self) -> list[Item]:
+        """The chunk to send next."""
+        return self.chunks[0]
+
+    def done(self) -> bool:
+        """True when every chunk is resolved."""
+        return not self.chunks
+
+    def tps(self) -> set[TopicPartitionKey]:
+        """Partitions of every unresolved item."""
+        return {i.tp for chunk in self.chunks for i in chunk}
+
+    def advance(self) -> list[Item]:
+        """Drop the current chunk (it is resolved) and reset the retry state."""
+        chunk = self.chunks.popleft()
+        self.attempt = 0
+        self.first_failure = None
+        self.first_failure_ms = None
+        return chunk
+
+    def drop(self, tps: set[TopicPartitionKey]) -> None:
+        """Forget the items of ``tps`` (revoked or lost partitions)."""
+        self.prune(lambda i: i.tp not in tps)
+
+    def prune(self, keep: Callable[[Item], bool]) -> None:
+        """Keep only the items ``keep`` accepts; empty chunks disappear."""
+        kept = ([i for i in chunk if keep(i)] for chunk in self.chunks)
+        self.chunks = deque(chunk for chunk in kept if chunk)
+
+
+def split_rejected(
+    chunk: list[Item], violations: Mapping[int, str], *, default: str = "rejected by the API"
+) -> tuple[list[tuple[Item, str]], list[list[Item]]]:
+    """Split a rejected chunk: ``(bad items with the API's message, chunks to send again)``.
+
+    Named (valid) indexes are dead-lettered and the rest resent as one chunk; a single signal
+    is itself the bad one; otherwise the chunk is bisected.
+    """
+    named = {i: msg for i, msg in violations.items() if 0 <= i < len(chunk)}
+    if len(chunk) == 1:
+        message = next(iter(named.values()), None) or next(iter(violations.values()), "")
+        return [(chunk[0], message or default)], []
+    if named:
+        bad = [(chunk[i], msg) for i, msg in sorted(named.items())]
+        rest = [item for i, item in enumerate(chunk) if i not in named]
+        return bad, ([rest] if rest else [])
+    half = len(chunk) // 2
+    return [], [chunk[:half], chunk[half:]]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one send of a job's current chunk returned."""
+
+    job: Job
+    count: int
+    ids: list[str] | None
+    error: BaseException | None
+    duration_s: float
+
+
+class WorkerPool:
+    """Threads calling ``send``; outcomes come back through a queue drained by the loop."""
+
+    def __init__(self, send: SendFn, max_in_flight: int) -> None:
+        self._send = send
+        self.max_in_flight = max_in_flight
+        self._executor = ThreadPoolExecutor(max_in_flight, thread_name_prefix="signals-send")
+        self._results: queue.Queue[Outcome] = queue.Queue()
+        self.in_flight = 0
+        self._jobs: dict[int, Job] = {}
+
+    def has_capacity(self) -> bool:
+        """True when another mutation may be started."""
+        return self.in_flight < self.max_in_flight
+
+    def submit(self, job: Job) -> None:
+        """Send the job's current chunk on a worker thread."""
+        literals = [item.literal for item in job.current]
+        self.in_flight += 1
+        self._jobs[job.id] = job
+        self._executor.submit(self._run, job, literals)
+
+    def _run(self, job: Job, literals: list[str]) -> None:
+        start = time.monotonic()
+        try:
+            ids = self._send(literals)
+        except BaseException as exc:
+            self._results.put(Outcome(job, len(literals), None, exc, time.monotonic() - start))
+        else:
+            self._results.put(Outcome(job, len(literals), ids, None, time.monotonic() - start))
+
+    def outcomes(self, timeout_s: float = 0.0) -> list[Outcome]:
+        """Outcomes available now (waiting up to ``timeout_s`` for the first)."""
+        out: list[Outcome] = []
+        try:
+            out.append(
+                self._results.get(timeout=timeout_s)
+                if timeout_s > 0
+                else self._results.get_nowait()
+            )
+            while True:
+                out.append(self._results.get_nowait())
+        except queue.Empty:
+            pass
+        for outcome in out:
+            self.in_flight -= 1
+            self._jobs.pop(outcome.job.id, None)
+        return out
+
+    def jobs(self) -> list[Job]:
+        """Jobs with a chunk in flight."""
+        return list(self._jobs.values())
+
+    def shutdown(self) -> None:
+        """Stop the threads (does not wait for hanging requests)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,43 @@
+"""Creating the dead-letter topic when it is missing (the broker never auto-creates it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consumer.errors import ConfigurationError
+from consumer.logs import get_logger
+
+__all__ = ["ensure_topic"]
+
+
+def ensure_topic(admin: Any, name: str, partitions: int, *, timeout_s: float = 15.0) -> bool:
+    """Create ``name`` with ``partitions`` unless it exists; True when it was created.
+
+    Raises :class:`ConfigurationError` (naming ``SIGNALS_DLQ_TOPIC``) when it cannot.
+    """
+    from confluent_kafka import KafkaError, KafkaException
+    from confluent_kafka.cimpl import NewTopic
+
+    log = get_logger("topics")
+    try:
+        metadata = admin.list_topics(timeout=timeout_s)
+        if name in metadata.topics and metadata.topics[name].error is None:
+            return False
+        futures = admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=-1)],
+            request_timeout=timeout_s,
+        )
+        futures[name].result(timeout=timeout_s)
+    except KafkaException as exc:
+        error = exc.args[0] if exc.args else None
+        if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
+            return False
+        raise ConfigurationError(
+            f"cannot create the dead-letter topic {name!r}: {exc}", setting="SIGNALS_DLQ_TOPIC"
+        ) from exc
+    except Exception as exc:
+        raise ConfigurationError(
+            f"cannot create the dead-letter topic {name!r}: {exc}", setting="SIGNALS_DLQ_TOPIC"
+        ) from exc
+    log.info("dlq_topic_created", topic=name, partitions=partitions)
+    return True

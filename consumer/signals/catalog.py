@@ -1,0 +1,345 @@
+"""The eleven importable Connect signal types: tier entitlement and ``signalContent`` field specs.
+
+One declarative table per signal type (reference sections 2.4, 3 and 4). Each :class:`FieldSpec`
+names a ``signalContent`` key, its kind and whether it is required; fields that are not listed
+pass through unchecked (reference section 8: "let unknown extra fields pass through unchanged").
+Correcting an unverified field name is a one-line change here; the validation rules
+(:mod:`consumer.signals.rules`), the sandbox and the mapper all read these tables.
+
+Decisions where the reference is silent (one line each):
+
+- ``name``: required where a WEB page lists it; optional for ``addToCart`` (the import list,
+  PREP-b, does not require it) and for ``pageView`` / abandonment types (no field table found).
+- ``effect``: required where a WEB page lists it (order, richMediaInteraction, onSiteSearch,
+  error); optional elsewhere. The mapper always sends one.
+- ``pageView``: no field table found; ``url`` and ``pageCategory`` (IOS sample) are optional.
+- ``browseAbandonment`` / ``cartAbandonment``: no field table found; only optional fields, named
+  and typed like the sibling product/cart signals, so nothing is rejected that Connect may accept.
+- ``order.orderedItems`` items: schema not found; items use the add-to-cart product names, and
+  the four fields add-to-cart requires (productId, productName, itemQuantity, unitPrice) are
+  required, because an invalid item discards the whole order (Android page).
+- ``productView`` price: ``unitPrice`` (the newer catalog name) is required; ``price`` (the older
+  page's name) is optional and the mapper sends it with the same value, so both validators match.
+- ``productView.productDescription`` / ``productName``: optional (older page required the
+  description, the newer catalog only lists it).
+- ``richMediaInteraction.interactionType``: both the newest upper-case and the older lower-case
+  values are accepted.
+- ``category`` is required for every type (the WEB pages; PREP-b's "optional" is ignored) and the
+  mapper always sends ``"Behavior"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+__all__ = [
+    "COMMON_FIELDS",
+    "NAME_MAX_LENGTH",
+    "ORDERED_ITEM_FIELDS",
+    "SIGNAL_TYPES",
+    "TIERS",
+    "TIER_SIGNAL_TYPES",
+    "FieldSpec",
+    "Kind",
+    "SignalTypeSpec",
+    "entitled",
+    "spec_for",
+]
+
+NAME_MAX_LENGTH: Final = 256
+
+
+class Kind(StrEnum):
+    """The value kinds a ``signalContent`` field may have."""
+
+    STRING = "string"
+    NUMBER = "number"  # int or float (never bool)
+    INTEGER = "integer"  # int (never bool)
+    BOOLEAN = "boolean"
+    STRING_LIST = "string_list"
+    OBJECT_LIST = "object_list"  # list of objects, items checked by FieldSpec.item_fields
+    ATTRIBUTE_LIST = "attribute_list"  # [{name: str, value: str}, ...]
+    ISO_CURRENCY = "iso_currency"  # an active ISO 4217 code
+    ISO_TIMESTAMP = "iso_timestamp"  # ISO 8601 date-time with a UTC offset
+    ENUM = "enum"  # a string out of FieldSpec.values
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One ``signalContent`` key: its kind, whether required, enum values, length bound."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    values: frozenset[str] = frozenset()
+    max_length: int | None = None
+    item_fields: tuple[FieldSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SignalTypeSpec:
+    """One signal type: its own fields (common ones added), mapper defaults, a short note."""
+
+    signal_type: str
+    fields: tuple[FieldSpec, ...]
+    default_name: str
+    default_effect: str = "positive"
+    note: str = ""
+    by_name: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_name.update({spec.name: spec for spec in self.fields})
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Names of the required fields, in table order."""
+        return tuple(spec.name for spec in self.fields if spec.required)
+
+
+S, N, INT, B = Kind.STRING, Kind.NUMBER, Kind.INTEGER, Kind.BOOLEAN
+SL, CUR, TS = Kind.STRING_LIST, Kind.ISO_CURRENCY, Kind.ISO_TIMESTAMP
+
+
+def _f(
+    name: str,
+    kind: Kind,
+    required: bool = False,
+    *,
+    max_length: int | None = None,
+    item_fields: tuple[FieldSpec, ...] = (),
+) -> FieldSpec:
+    return FieldSpec(name, kind, required, max_length=max_length, item_fields=item_fields)
+
+
+def _enum(name: str, values: tuple[str, ...], required: bool = False) -> FieldSpec:
+    return FieldSpec(name, Kind.ENUM, required, values=frozenset(values))
+
+
+def _common(*, name_required: bool, effect_required: bool) -> tuple[FieldSpec, ...]:
+    return (
+        _f("signalType", S, True),
+        _enum("category", ("Behavior",), True),
+        _f("name", S, name_required, max_length=NAME_MAX_LENGTH),
+        _enum("effect", ("positive", "negative"), effect_required),
+        _f("signalTimestamp", TS),
+        _f("signalCustomAttributes", Kind.ATTRIBUTE_LIST),
+    )
+
+
+#: The common fields with their loosest requirement (``name``/``effect`` vary per type).
+COMMON_FIELDS: Final = _common(name_required=False, effect_required=False)
+
+#: ``order.orderedItems`` item fields (decision: the add-to-cart product names).
+ORDERED_ITEM_FIELDS: Final = (
+    _f("productId", S, True),
+    _f("productName", S, True),
+    _f("itemQuantity", INT, True),
+    _f("unitPrice", N, True),
+    _f("discount", N),
+    _f("productCategory", S),
+    _f("productUrls", SL),
+    _f("imageUrls", SL),
+)
+
+
+def _type(
+    signal_type: str,
+    own: tuple[FieldSpec, ...],
+    *,
+    default_name: str,
+    name_required: bool = True,
+    effect_required: bool = False,
+    default_effect: str = "positive",
+    note: str = "",
+) -> SignalTypeSpec:
+    fields = _common(name_required=name_required, effect_required=effect_required) + own
+    return SignalTypeSpec(signal_type, fields, default_name, default_effect, note)
+
+
+_MEDIA_INTERACTIONS = ("LOAD", "LAUNCH", "PAUSE", "CONTINUE", "COMPLETE", "STOP", "ENLARGE")
+
+_TYPES: tuple[SignalTypeSpec, ...] = (
+    _type(
+        "addToCart",
+        (
+            _f("currency", CUR, True),
+            _f("itemQuantity", INT, True),
+            _f("productId", S, True),
+            _f("productName", S, True),
+            _f("unitPrice", N, True),
+            _f("discount", N),
+            _f("productCategory", S),
+            _f("productUrls", SL),
+            _f("imageUrls", SL),
+            _f("shoppingCartUrl", S),
+        ),
+        default_name="Add to cart",
+        name_required=False,
+        note="PREP-b import list; itemQuantity (not the web library's quantity)",
+    ),
+    _type(
+        "identification",
+        (
+            _enum("identifierName", ("email", "sms", "whatsApp", "contactKey"), True),
+            _f("identifierValue", S, True),
+            _f("identificationFromLogin", B),
+        ),
+        default_name="Identification",
+        note="WEB identification-signals-in-the-connect-sdk",
+    ),
+    _type(
+        "order",
+        (
+            _f("orderId", S, True),
+            _f("currency", CUR, True),
+            _f("orderDiscount", N),
+            _f("orderShippingHandling", N),
+            _f("orderSubtotal", N),
+            _f("orderTax", N),
+            _f("orderValue", N),
+            _f("orderedItems", Kind.OBJECT_LIST, item_fields=ORDERED_ITEM_FIELDS),
+        ),
+        default_name="Order",
+        effect_required=True,
+        note="WEB order-signals; currency (not orderCurrency)",
+    ),
+    _type(
+        "browseAbandonment",
+        (
+            _f("productId", S),
+            _f("productName", S),
+            _f("productCategory", S),
+            _f("url", S),
+            _f("pageCategory", S),
+        ),
+        default_name="Browse abandonment",
+        name_required=False,
+        default_effect="negative",
+        note="no field table found: optional fields only",
+    ),
+    _type(
+        "cartAbandonment",
+        (
+            _f("currency", CUR),
+            _f("productId", S),
+            _f("productName", S),
+            _f("itemQuantity", INT),
+            _f("unitPrice", N),
+            _f("shoppingCartUrl", S),
+        ),
+        default_name="Cart abandonment",
+        name_required=False,
+        default_effect="negative",
+        note="no field table found: optional fields only",
+    ),
+    _type(
+        "error",
+        (
+            _f("errorIdentifier", S, True),
+            _f("errorText", S, True),
+            _enum("errorType", ("application", "user"), True),
+        ),
+        default_name="Error",
+        effect_required=True,
+        default_effect="negative",
+        note="WEB error-signals; field names from the IOS sample",
+    ),
+    _type(
+        "onSiteSearch",
+        (
+            _f("searchTerm", S, True),
+            _f("numberOfResults", INT, True),
+        ),
+        default_name="On-site search",
+        effect_required=True,
+        note="effect negative when numberOfResults == 0 (the mapper decides)",
+    ),
+    _type(
+        "pageView",
+        (
+            _f("url", S),
+            _f("pageCategory", S),
+        ),
+        default_name="Page view",
+        name_required=False,
+        note="no field table found: url and pageCategory from the IOS sample",
+    ),
+    _type(
+        "productConfiguration",
+        (
+            _f("productId", S, True),
+            _f("productName", S, True),
+            _f("configurationType", S, True),
+        ),
+        default_name="Product configuration",
+        note="WEB product-configuration-signals",
+    ),
+    _type(
+        "productView",
+        (
+            _f("productId", S, True),
+            _f("unitPrice", N, True),
+            _f("currency", CUR, True),
+            _f("price", N),
+            _f("productName", S),
+            _f("productDescription", S),
+            _f("discount", N),
+            _f("productCategory", S),
+            _f("pageCategory", S),
+            _f("productUrls", SL),
+            _f("imageUrls", SL),
+            _f("shoppingCartUrl", S),
+            _f("brandName", S),
+            _f("sku", S),
+            _f("inventoryQuantity", INT),
+            _f("msrp", N),
+            _f("productRating", N),
+        ),
+        default_name="Product view",
+        note="unitPrice required, price (older name) optional and mirrored by the mapper",
+    ),
+    _type(
+        "richMediaInteraction",
+        (
+            _f("mediaId", S, True),
+            _enum(
+                "interactionType",
+                _MEDIA_INTERACTIONS + tuple(v.lower() for v in _MEDIA_INTERACTIONS),
+            ),
+            _f("mediaCategory", S),
+            _f("mediaName", S),
+            _f("url", S),
+            _f("description", S),
+        ),
+        default_name="Rich media interaction",
+        effect_required=True,
+        note="later WEB version: only mediaId required",
+    ),
+)
+
+#: Signal type string -> its spec (the eleven importable types, reference table 2.4).
+SIGNAL_TYPES: Final[dict[str, SignalTypeSpec]] = {spec.signal_type: spec for spec in _TYPES}
+
+_PRO: Final = frozenset({"addToCart", "identification", "order"})
+
+#: Subscription tier -> the signal types it may import (reference table 2.4).
+TIER_SIGNAL_TYPES: Final[dict[str, frozenset[str]]] = {
+    "pro": _PRO,
+    "premium": frozenset(SIGNAL_TYPES),
+    "ultimate": frozenset(SIGNAL_TYPES),
+}
+
+TIERS: Final = tuple(TIER_SIGNAL_TYPES)
+
+
+def entitled(tier: str, signal_type: str) -> bool:
+    """Whether ``tier`` may import ``signal_type`` (unknown tiers and types: no)."""
+    allowed = TIER_SIGNAL_TYPES.get(tier)
+    return allowed is not None and signal_type in allowed
+
+
+def spec_for(signal_type: str) -> SignalTypeSpec | None:
+    """The spec of ``signal_type``, or None when it is not an importable type."""
+    return SIGNAL_TYPES.get(signal_type)

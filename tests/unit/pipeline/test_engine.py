@@ -1,0 +1,272 @@
+"""The engine on fakes: commits, dead letters, retries, splitting, auth, registry outages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from consumer.errors import ApiAuthError, ApiThrottled, RegistryUnavailable
+from consumer.kafka_types import KafkaMessage
+from consumer.pipeline.engine import Engine
+from consumer.signals.model import Signal
+
+from .fakes import Clock, FakeMessage, FakeProducer, Rejected, ScriptedSender, make_engine
+from .fakes import translate_literal as plain
+
+A, B = ("t", 0), ("t", 1)
+
+
+def feed(engine: Engine, tp: tuple[str, int], offsets: range, value: bytes = b"v") -> None:
+    engine.on_assign([tp])
+    for offset in offsets:
+        engine.on_message(FakeMessage(tp[0], tp[1], offset, value))
+
+
+def pump(engine: Engine, rounds: int = 50) -> None:
+    """Turn the engine until nothing is in flight or ready (retries may stay scheduled)."""
+    for _ in range(rounds):
+        engine.dlq.poll()
+        engine.handle_outcomes(timeout_s=2.0 if engine.pool.in_flight else 0.0)
+        engine.run_due()
+        engine.dispatch()
+        if not engine.pool.in_flight and not engine.ready_jobs and not len(engine.batcher):
+            engine.dlq.poll()
+            return
+
+
+def contacts(literals: Sequence[str]) -> list[str]:
+    return [lit.split("'")[3] for lit in literals]
+
+
+def test_happy_path_commits_every_partition() -> None:
+    """Delivered signals of two partitions are committed up to their last offset + 1."""
+    sender = ScriptedSender()
+    engine, _ = make_engine(sender)
+    feed(engine, A, range(0, 15))
+    feed(engine, B, range(100, 103))
+    pump(engine)
+    assert engine.tracker.commit_positions() == {A: 15, B: 103}
+    assert sum(len(c) for c in sender.calls) == 18
+    assert all(len(c) <= 10 for c in sender.calls)
+    assert engine.settled()
+
+
+def test_permanent_failure_finishes_only_on_dlq_ack() -> None:
+    """A bad event is dead-lettered; nothing past it is committed until the broker acks."""
+    producer = FakeProducer()
+    engine, _ = make_engine(ScriptedSender(), producer)
+    engine.on_assign([A])
+    engine.on_message(FakeMessage("t", 0, 0))
+    engine.on_message(FakeMessage("t", 0, 1, b"bad"))
+    engine.on_message(FakeMessage("t", 0, 2))
+    engine.dispatch()
+    engine.handle_outcomes(timeout_s=2.0)
+    assert engine.tracker.commit_positions() == {A: 1}
+    engine.dlq.poll()
+    assert engine.tracker.commit_positions() == {A: 3}
+    assert producer.records[0]["value"] == b"bad"
+
+
+def test_dlq_write_failure_blocks_commit_and_retries() -> None:
+    """When the DLQ cannot be written the partition pauses and the offset stays pending."""
+    producer = FakeProducer(fail=True)
+    clock = Clock()
+    engine, calls = make_engine(ScriptedSender(), producer, clock)
+    engine.on_assign([A])
+    engine.on_message(FakeMessage("t", 0, 0, b"bad"))
+    engine.dlq.poll()
+    assert engine.tracker.commit_positions() == {}  # nothing finished: nothing to commit
+    assert ("pause", [A]) in calls
+    producer.fail = False
+    clock.now += 5
+    engine.run_due()
+    engine.dlq.poll()
+    assert engine.tracker.commit_positions() == {A: 1}
+    assert calls[-1] == ("resume", [A])
+    assert len(producer.records) == 2
+
+
+def test_throttled_batch_is_resent_after_retry_after() -> None:
+    """A 429 pauses the batch's partitions and resends the same batch after Retry-After."""
+    answers: list[Exception | None] = [ApiThrottled("slow down", retry_after_s=3.0), None]
+
+    def script(literals: Sequence[str]) -> list[str]:
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+        return ["id"] * len(literals)
+
+    sender = ScriptedSender(script)
+    clock = Clock()
+    engine, calls = make_engine(sender, clock=clock)
+    feed(engine, A, range(3))
+    pump(engine)
+    assert ("pause", [A]) in calls
+    assert engine.not_ready_reason() == "retry_backoff"
+    assert engine.tracker.commit_positions() == {}  # nothing finished: nothing to commit
+    clock.now += 2.9
+    pump(engine)
+    assert len(sender.calls) == 1
+    clock.now += 0.2
+    pump(engine)
+    assert sender.calls[0] == sender.calls[1]
+    assert engine.tracker.commit_positions() == {A: 3}
+    assert calls[-1] == ("resume", [A])
+    assert engine.not_ready_reason() is None
+
+
+def test_retries_exhausted_dead_letters_the_batch() -> None:
+    """With retry_max_elapsed_s set, a batch failing past it is dead-lettered."""
+
+    def script(literals: Sequence[str]) -> list[str]:
+        raise ApiThrottled("always", retry_after_s=1.0)
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(ScriptedSender(script), producer, clock, retry_max_elapsed_s=2.0)
+    feed(engine, A, range(2))
+    for _ in range(4):
+        pump(engine)
+        clock.now += 1.0
+    pump(engine)
+    codes = {dict(r["headers"])["signals.error.code"] for r in producer.records}
+    assert codes == {b"retries_exhausted"}
+    assert engine.tracker.commit_positions() == {A: 2}
+
+
+def test_named_rejection_dead_letters_only_the_bad_signal() -> None:
+    """The API names index 1: that event is dead-lettered with its message, the rest delivered."""
+    delivered: list[str] = []
+
+    def script(literals: Sequence[str]) -> list[str]:
+        names = contacts(literals)
+        if "c-1" in names:
+            raise Rejected("bad input", {names.index("c-1"): "email is not valid"})
+        delivered.extend(names)
+        return ["id"] * len(literals)
+
+    producer = FakeProducer()
+    engine, _ = make_engine(ScriptedSender(script), producer)
+    feed(engine, A, range(4))
+    pump(engine)
+    assert delivered == ["c-0", "c-2", "c-3"]
+    headers = dict(producer.records[0]["headers"])
+    assert headers[b"signals.api.error".decode()] == b"email is not valid"
+    assert engine.tracker.commit_positions() == {A: 4}
+
+
+def test_unnamed_rejection_bisects_to_the_bad_signal() -> None:
+    """Without indexes the batch is bisected until the one bad signal is isolated."""
+    delivered: list[str] = []
+
+    def script(literals: Sequence[str]) -> list[str]:
+        names = contacts(literals)
+        if "c-5" in names:
+            raise Rejected("bad input somewhere", {})
+        delivered.extend(names)
+        return ["id"] * len(literals)
+
+    producer = FakeProducer()
+    engine, _ = make_engine(ScriptedSender(script), producer)
+    feed(engine, A, range(8))
+    pump(engine)
+    assert delivered == [f"c-{i}" for i in range(8) if i != 5]
+    assert len(producer.records) == 1
+    assert engine.tracker.commit_positions() == {A: 8}
+
+
+def test_wrong_signal_id_count_is_retried() -> None:
+    """A response with fewer signalIds than signals is not trusted: the batch is retried."""
+    answers = [1, 3]
+
+    def script(literals: Sequence[str]) -> list[str]:
+        return ["id"] * answers.pop(0)
+
+    clock = Clock()
+    engine, _ = make_engine(ScriptedSender(script), clock=clock)
+    feed(engine, A, range(3))
+    pump(engine)
+    assert engine.tracker.commit_positions() == {}  # nothing finished: nothing to commit
+    clock.now += 2
+    pump(engine)
+    assert engine.tracker.commit_positions() == {A: 3}
+
+
+def test_auth_failure_stops_everything_and_recovers() -> None:
+    """A refused key: nothing committed or dead-lettered, all paused, not ready; a probe heals."""
+    answers: list[bool] = [False, False]
+
+    def script(literals: Sequence[str]) -> list[str]:
+        if answers and not answers.pop(0):
+            raise ApiAuthError("401 Unauthorized")
+        return ["id"] * len(literals)
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, calls = make_engine(ScriptedSender(script), producer, clock)
+    engine.on_assign([B])
+    feed(engine, A, range(3))
+    pump(engine)
+    assert engine.not_ready_reason() == "api_key_refused"
+    assert ("pause", [A, B]) in calls
+    assert engine.tracker.commit_positions() == {}  # nothing finished: nothing to commit
+    clock.now += 1.5
+    pump(engine)
+    assert engine.not_ready_reason() == "api_key_refused"
+    clock.now += 1.5
+    pump(engine)
+    assert engine.not_ready_reason() is None
+    assert engine.tracker.commit_positions() == {A: 3}
+    assert producer.records == []
+    assert calls[-1] == ("resume", [A, B])
+
+
+def test_registry_outage_pauses_seeks_back_and_resumes() -> None:
+    """A registry outage at offset 2 rewinds the partition and seeks back after the backoff."""
+    down = {"on": True}
+
+    def translate(msg: KafkaMessage) -> Signal:
+        if msg.offset() == 2 and down["on"]:
+            raise RegistryUnavailable("registry down")
+        return plain(msg)
+
+    clock = Clock()
+    engine, calls = make_engine(ScriptedSender(), clock=clock, translate=translate)
+    engine.on_assign([A])
+    for offset in range(4):
+        engine.on_message(FakeMessage("t", 0, offset))
+    assert engine.tracker.pending_count(A) == 2  # 0 and 1; 3 was ignored while waiting
+    pump(engine)
+    assert engine.tracker.commit_positions() == {A: 2}
+    down["on"] = False
+    clock.now += 1.0
+    engine.run_due()
+    assert ("seek:2", [A]) in calls
+    assert calls[-1] == ("seek:2", [A])
+    for offset in range(2, 4):
+        engine.on_message(FakeMessage("t", 0, offset))
+    pump(engine)
+    assert engine.tracker.commit_positions() == {A: 4}
+
+
+def test_settle_commits_finished_and_forget_drops_rest() -> None:
+    """On revoke the in-flight batch is finished and its position returned; then forgotten."""
+    clock = Clock()
+    engine, _ = make_engine(ScriptedSender(), clock=clock)
+    feed(engine, A, range(3))
+    engine.dispatch()
+    positions = engine.settle({A}, deadline=float("inf"))
+    assert positions == {A: 3}
+    engine.forget({A})
+    assert engine.tracker.partitions() == []
+    assert engine.on_message(FakeMessage("t", 0, 3)) is False
+
+
+@pytest.mark.parametrize("over", [True, False])
+def test_backpressure_pauses_above_limit(over: bool) -> None:
+    """Above max_buffered_events every partition pauses; below it nothing does."""
+    engine, calls = make_engine(ScriptedSender(), max_buffered_events=500)
+    feed(engine, A, range(501 if over else 499))
+    engine.apply_backpressure()
+    assert (("pause", [A]) in calls) is over

@@ -1,0 +1,61 @@
+"""The signal catalog: eleven types, tier entitlement, field specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from consumer.signals.catalog import SIGNAL_TYPES, TIER_SIGNAL_TYPES, Kind, entitled, spec_for
+
+ELEVEN = {
+    "addToCart", "identification", "order", "browseAbandonment", "cartAbandonment", "error",
+    "onSiteSearch", "pageView", "productConfiguration", "productView", "richMediaInteraction",
+}  # fmt: skip
+
+
+def test_catalog_lists_the_eleven_importable_types() -> None:
+    """The catalog holds exactly the eleven importable signal types of reference table 2.4."""
+    assert set(SIGNAL_TYPES) == ELEVEN
+
+
+def test_pro_tier_gets_three_types_and_others_all() -> None:
+    """Pro may import addToCart, identification and order; premium and ultimate all eleven."""
+    assert TIER_SIGNAL_TYPES["pro"] == {"addToCart", "identification", "order"}
+    assert TIER_SIGNAL_TYPES["premium"] == ELEVEN
+    assert TIER_SIGNAL_TYPES["ultimate"] == ELEVEN
+
+
+@pytest.mark.parametrize(
+    ("tier", "signal_type", "expected"),
+    [("pro", "order", True), ("pro", "pageView", False), ("ultimate", "pageView", True),
+     ("gold", "order", False), ("premium", "purchase", False)],
+)  # fmt: skip
+def test_entitled(tier: str, signal_type: str, expected: bool) -> None:
+    """entitled() answers per tier and refuses unknown tiers and types."""
+    assert entitled(tier, signal_type) is expected
+
+
+@pytest.mark.parametrize("signal_type", sorted(ELEVEN))
+def test_every_type_has_the_common_fields(signal_type: str) -> None:
+    """Each type requires signalType and category and knows name, effect and timestamp."""
+    spec = SIGNAL_TYPES[signal_type]
+    assert {"signalType", "category"} <= set(spec.required)
+    assert {"name", "effect", "signalTimestamp", "signalCustomAttributes"} <= set(spec.by_name)
+    assert spec.by_name["category"].values == {"Behavior"}
+    assert spec.by_name["name"].max_length == 256
+
+
+def test_reference_required_fields() -> None:
+    """Required fields follow the reference for the documented types."""
+    assert set(SIGNAL_TYPES["addToCart"].required) == {
+        "signalType", "category", "currency", "itemQuantity", "productId", "productName",
+        "unitPrice",
+    }  # fmt: skip
+    assert {"orderId", "currency", "effect", "name"} <= set(SIGNAL_TYPES["order"].required)
+    assert SIGNAL_TYPES["addToCart"].by_name["itemQuantity"].kind is Kind.INTEGER
+    assert SIGNAL_TYPES["productView"].by_name["unitPrice"].required
+    assert not SIGNAL_TYPES["productView"].by_name["price"].required
+
+
+def test_spec_for_unknown_type_is_none() -> None:
+    """spec_for returns None for a type that is not importable."""
+    assert spec_for("productPurchase") is None

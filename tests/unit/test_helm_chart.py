@@ -1,0 +1,307 @@
+"""The Helm chart renders safe, consistent manifests for every values set (``helm template``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+__all__: list[str] = []
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "signals-consumer"
+VALUES_DIR = ROOT / "helm" / "values"
+VALUE_SETS = ["default", *sorted(p.stem for p in VALUES_DIR.glob("*.yaml"))]
+SECRET_ENV = {
+    "SIGNALS_CONNECT_API_KEY",
+    "SIGNALS_KAFKA_SASL_PASSWORD",
+    "SIGNALS_KAFKA_OAUTH_CLIENT_SECRET",
+    "SIGNALS_KAFKA_SSL_KEY_PASSWORD",
+    "SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH",
+}
+STANDARD_LABELS = {
+    "helm.sh/chart",
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+}
+
+Manifest = dict[str, Any]
+Render = Callable[..., list[Manifest]]
+
+
+@pytest.fixture(scope="session")
+def helm() -> str:
+    """The helm binary built by dev/tools.sh (built on first use, cached in .cache/tools)."""
+    binary = ROOT / ".cache" / "tools" / "bin" / "helm"
+    if not binary.exists():
+        if shutil.which("go") is None and not Path("/usr/local/go/bin/go").exists():
+            pytest.skip("helm is not built and no Go toolchain is available to build it")
+        env = {**os.environ, "PATH": f"{os.environ.get('PATH', '')}:/usr/local/go/bin"}
+        subprocess.run(["bash", str(ROOT / "dev" / "tools.sh")], check=True, env=env, cwd=ROOT)
+    return str(binary)
+
+
+def _template(helm: str, value_set: str, *sets: str) -> subprocess.CompletedProcess[str]:
+    args = [helm, "template", "rel", str(CHART), "--namespace", "signals"]
+    if value_set != "default":
+        args += ["--values", str(VALUES_DIR / f"{value_set}.yaml")]
+    for item in sets:
+        args += ["--set", item]
+    return subprocess.run(args, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def render(helm: str) -> Render:
+    """Render the chart with a values set and ``--set`` overrides; fail the test on error."""
+
+    def _render(value_set: str = "default", *sets: str) -> list[Manifest]:
+        result = _template(helm, value_set, *sets)
+        assert result.returncode == 0, result.stderr
+        return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def render_error(helm: str) -> Callable[..., str]:
+    """Render values that must be refused and return helm's error message."""
+
+    def _error(*sets: str, value_set: str = "default") -> str:
+        result = _template(helm, value_set, *sets)
+        assert result.returncode != 0, "helm template unexpectedly succeeded"
+        return result.stderr
+
+    return _error
+
+
+def _one(manifests: list[Manifest], kind: str) -> Manifest:
+    found = [m for m in manifests if m["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, got {len(found)}"
+    return found[0]
+
+
+def _config(manifests: list[Manifest]) -> dict[str, str]:
+    """The data of the consumer's configuration ConfigMap (not the dashboard's)."""
+    configs = [m for m in manifests if m["kind"] == "ConfigMap"]
+    found = [m for m in configs if not m["metadata"]["name"].endswith("-dashboard")]
+    assert len(found) == 1
+    data: dict[str, str] = found[0]["data"]
+    return data
+
+
+def _kinds(manifests: list[Manifest]) -> set[str]:
+    return {m["kind"] for m in manifests}
+
+
+def _container(manifests: list[Manifest]) -> Manifest:
+    containers: list[Manifest] = _one(manifests, "Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    return containers[0]
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_probes_hit_health_endpoints_on_metrics_port(render: Render, value_set: str) -> None:
+    """Liveness probes /healthz and readiness probes /readyz on the named metrics port."""
+    container = _container(render(value_set))
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"metrics": 9400}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_pod_runs_locked_down(render: Render, value_set: str) -> None:
+    """Non-root UID 10001, read-only root, no privilege escalation, no capabilities, seccomp."""
+    manifests = render(value_set)
+    pod = _one(manifests, "Deployment")["spec"]["template"]["spec"]
+    container = _container(manifests)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 10001
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    sc = container["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["capabilities"]["drop"] == ["ALL"]
+    assert sc["runAsUser"] == 10001
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
+    assert any(v["name"] == "tmp" and "emptyDir" in v for v in pod["volumes"])
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_secrets_only_by_reference(render: Render, value_set: str) -> None:
+    """Secret settings come from secretKeyRef and never appear in the ConfigMap or plain env."""
+    manifests = render(value_set)
+    container = _container(manifests)
+    env = {e["name"]: e for e in container.get("env") or []}
+    assert "SIGNALS_CONNECT_API_KEY" in env
+    for name in SECRET_ENV & env.keys():
+        assert "value" not in env[name]
+        assert "secretKeyRef" in env[name]["valueFrom"]
+    data = _config(manifests)
+    assert not SECRET_ENV & data.keys()
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "config.SIGNALS_CONNECT_API_KEY=plain",
+        "config.SIGNALS_KAFKA_SASL_PASSWORD=plain",
+        "config.SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH=user:pw",
+    ],
+)
+def test_schema_rejects_plaintext_secret_in_config(
+    render_error: Callable[..., str], override: str
+) -> None:
+    """values.schema.json refuses a secret setting placed in the plain config map."""
+    assert "invalid propertyName" in render_error(override)
+
+
+def test_schema_rejects_plaintext_secret_in_extra_env(render_error: Callable[..., str]) -> None:
+    """A secret setting in extraEnv with a literal value is refused."""
+    render_error("extraEnv[0].name=SIGNALS_KAFKA_SASL_PASSWORD", "extraEnv[0].value=plain")
+
+
+def test_static_membership_from_pod_name(render: Render) -> None:
+    """SIGNALS_KAFKA_GROUP_INSTANCE_ID is the pod name through the downward API."""
+    env = {e["name"]: e for e in _container(render())["env"]}
+    ref = env["SIGNALS_KAFKA_GROUP_INSTANCE_ID"]["valueFrom"]["fieldRef"]
+    assert ref["fieldPath"] == "metadata.name"
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_selectors_match_pod_labels(render: Render, value_set: str) -> None:
+    """Deployment, Service, PDB and monitors select exactly the consumer's pod labels."""
+    manifests = render(value_set)
+    deployment = _one(manifests, "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    selectors = [deployment["spec"]["selector"]["matchLabels"]]
+    for m in manifests:
+        if m["kind"] == "Service":
+            selectors.append(m["spec"]["selector"])
+        elif m["kind"] in {"PodDisruptionBudget", "ServiceMonitor", "PodMonitor"}:
+            selectors.append(m["spec"]["selector"]["matchLabels"])
+    assert len(selectors) >= 2
+    for selector in selectors:
+        assert selector
+        assert selector.items() <= pod_labels.items()
+    if value_set == "default":
+        assert "PodDisruptionBudget" in _kinds(manifests)
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_every_object_has_standard_labels(render: Render, value_set: str) -> None:
+    """Every rendered object carries the standard app.kubernetes.io labels from _helpers.tpl."""
+    for manifest in render(value_set):
+        labels = manifest["metadata"].get("labels", {})
+        missing = STANDARD_LABELS - labels.keys()
+        assert not missing, f"{manifest['kind']} lacks {missing}"
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_grace_period_exceeds_drain_timeout(render: Render, value_set: str) -> None:
+    """terminationGracePeriodSeconds is greater than the SIGNALS_DRAIN_TIMEOUT_S it configures."""
+    manifests = render(value_set)
+    grace = _one(manifests, "Deployment")["spec"]["template"]["spec"][
+        "terminationGracePeriodSeconds"
+    ]
+    drain = float(_config(manifests)["SIGNALS_DRAIN_TIMEOUT_S"])
+    assert grace > drain
+
+
+def test_grace_period_not_above_drain_fails(render_error: Callable[..., str]) -> None:
+    """The chart refuses a grace period that does not leave time to drain."""
+    error = render_error("drainTimeoutSeconds=60", "terminationGracePeriodSeconds=60")
+    assert "terminationGracePeriodSeconds" in error
+
+
+def test_keda_scaled_object_on_group_lag(render: Render) -> None:
+    """The keda set renders a kafka ScaledObject within partitions and a TriggerAuthentication."""
+    manifests = render("keda")
+    scaled = _one(manifests, "ScaledObject")
+    deployment = _one(manifests, "Deployment")
+    assert "replicas" not in deployment["spec"]
+    assert scaled["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    assert scaled["spec"]["maxReplicaCount"] <= 12
+    trigger = scaled["spec"]["triggers"][0]
+    assert trigger["type"] == "kafka"
+    meta = trigger["metadata"]
+    assert meta["consumerGroup"] == "connect-signals-consumer"
+    assert meta["topic"] == "behavior.events"
+    assert meta["limitToPartitionsWithLag"] == "true"
+    auth = _one(manifests, "TriggerAuthentication")
+    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
+    refs = {r["parameter"]: r for r in auth["spec"]["secretTargetRef"]}
+    assert refs["password"] == {
+        "parameter": "password",
+        "name": "signals-consumer",
+        "key": "kafka-password",
+    }
+    assert "HorizontalPodAutoscaler" not in _kinds(manifests)
+
+
+def test_keda_max_replicas_above_partitions_fails(render_error: Callable[..., str]) -> None:
+    """maxReplicaCount greater than the partition count is refused."""
+    error = render_error(
+        "autoscaling.keda.enabled=true",
+        "autoscaling.keda.partitions=4",
+        "autoscaling.keda.maxReplicaCount=5",
+    )
+    assert "maxReplicaCount" in error
+
+
+def test_keda_and_hpa_together_fail(render_error: Callable[..., str]) -> None:
+    """KEDA and the HPA cannot both manage the replica count."""
+    error = render_error("autoscaling.keda.enabled=true", "autoscaling.hpa.enabled=true")
+    assert "mutually exclusive" in error
+
+
+def test_hpa_set_renders_hpa_without_fixed_replicas(render: Render) -> None:
+    """The hpa set renders an autoscaling/v2 HPA and leaves replicas to it."""
+    manifests = render("hpa")
+    hpa = _one(manifests, "HorizontalPodAutoscaler")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert "replicas" not in _one(manifests, "Deployment")["spec"]
+    assert "PodMonitor" in _kinds(manifests)
+    assert "Service" not in _kinds(manifests)
+
+
+def test_tls_files_mounted_and_located(render: Render) -> None:
+    """The sasl-tls set mounts the TLS Secret and points the SSL location settings at it."""
+    manifests = render("sasl-tls")
+    data = _config(manifests)
+    mounts = {m["name"]: m for m in _container(manifests)["volumeMounts"]}
+    base = mounts["kafka-tls"]["mountPath"]
+    assert data["SIGNALS_KAFKA_SSL_CA_LOCATION"] == f"{base}/ca.pem"
+    assert data["SIGNALS_KAFKA_SSL_KEY_LOCATION"] == f"{base}/client.key"
+    assert mounts["kafka-tls"]["readOnly"] is True
+
+
+def test_dashboard_configmap_matches_dashboard_file(render: Render) -> None:
+    """The dashboard ConfigMap ships helm/dashboards/signals-consumer.json unchanged."""
+    manifests = render("servicemonitor")
+    dashboards = [m for m in manifests if m["metadata"]["name"].endswith("-dashboard")]
+    assert len(dashboards) == 1
+    assert dashboards[0]["metadata"]["labels"]["grafana_dashboard"] == "1"
+    shipped = dashboards[0]["data"]["signals-consumer.json"]
+    source = (ROOT / "helm" / "dashboards" / "signals-consumer.json").read_text()
+    assert shipped.strip() == source.strip()
+
+
+def test_config_change_rolls_pods(render: Render) -> None:
+    """A config change changes the pod template's checksum annotation (pods restart)."""
+    first = _one(render(), "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    second = _one(render("default", "config.SIGNALS_TIER=ultimate"), "Deployment")["spec"][
+        "template"
+    ]["metadata"]["annotations"]
+    assert first["checksum/config"] != second["checksum/config"]
