@@ -21,6 +21,9 @@ pipeline does with it::
         │   └── NotEntitledError  the signal type is not in the subscription tier
         └── SignalRejectedError   the Connect API rejected the signal (BAD_USER_INPUT)
 
+An operations command (``replay``, ``offsets``, ``dlq``) that refuses to act raises
+:class:`OperationRefused` (a sibling of the three branches): the CLI prints it and exits 1.
+
 Third-party errors are wrapped with ``raise ... from exc``. A :class:`PermanentError` carries
 the raw Kafka message (when known) so the dead-letter topic receives the exact bytes.
 """
@@ -43,6 +46,7 @@ __all__ = [
     "IncompatibleSchemaError",
     "MappingError",
     "NotEntitledError",
+    "OperationRefused",
     "PermanentError",
     "RegistryUnavailable",
     "RetryableError",
@@ -72,6 +76,10 @@ class ApiAuthError(ConfigurationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, setting="SIGNALS_CONNECT_API_KEY")
+
+
+class OperationRefused(ConsumerError):
+    """An operations command will not act: a group with active members, an unknown topic..."""
 
 
 # --- retryable -------------------------------------------------------------------------------

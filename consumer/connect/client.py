@@ -1,0 +1,104 @@
+"""``ConnectClient``: one long-lived httpx client that sends ``createSignals`` mutations.
+
+The client is shared by the sender threads (httpx.Client is thread-safe); timeouts and the
+connection pool come from configuration. The API key travels only in the ``x-api-key`` header
+and never appears in a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import httpx
+import orjson
+
+from consumer import __version__
+from consumer.config import Settings, require
+from consumer.connect.classify import BatchRejected, classify_response
+from consumer.errors import ApiUnavailable
+from consumer.signals.graphql_literal import build_mutation, encode_input
+from consumer.signals.model import Signal
+
+__all__ = ["BatchRejected", "ConnectClient", "RateLimiter"]
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions per second across threads (a simple pacing limiter)."""
+
+    def __init__(self, rate_per_s: float) -> None:
+        self._interval = 1.0 / rate_per_s
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait (in the calling sender thread, never the poll loop) for the next slot."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class ConnectClient:
+    """Sends mutations to ``settings.endpoint_url``; see :mod:`consumer.connect.classify`."""
+
+    def __init__(self, settings: Settings, *, transport: httpx.BaseTransport | None = None) -> None:
+        require(settings, "connect_api_key")
+        assert settings.connect_api_key is not None
+        self.url = settings.endpoint_url
+        timeout = httpx.Timeout(
+            connect=settings.http_connect_timeout_s,
+            read=settings.http_read_timeout_s,
+            write=settings.http_read_timeout_s,
+            pool=settings.http_read_timeout_s,
+        )
+        limits = httpx.Limits(
+            max_connections=settings.http_max_connections,
+            max_keepalive_connections=settings.http_max_connections,
+            keepalive_expiry=30.0,
+        )
+        self._http = httpx.Client(
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+            headers={
+                "x-api-key": settings.connect_api_key.get_secret_value(),
+                "content-type": "application/json",
+                "user-agent": f"connect-signals-consumer/{__version__}",
+            },
+        )
+        rate = settings.request_rate_limit_per_s
+        self._limiter = RateLimiter(rate) if rate else None
+
+    def create_signals_raw(self, mutation: str, count: int) -> list[str]:
+        """POST one mutation of ``count`` signals; the ``signalIds`` in order, or raise."""
+        if self._limiter is not None:
+            self._limiter.acquire()
+        body = b'{"query":' + orjson.dumps(mutation) + b',"variables":{}}'
+        try:
+            response = self._http.post(self.url, content=body)
+        except httpx.TimeoutException as exc:
+            raise ApiUnavailable(f"timed out: {type(exc).__name__}") from exc
+        except httpx.TransportError as exc:
+            raise ApiUnavailable(f"connection failed: {type(exc).__name__}: {exc}") from exc
+        return classify_response(
+            response.status_code, response.content, count, response.headers.get("retry-after")
+        )
+
+    def create_signals(self, signals: Sequence[Signal]) -> list[str]:
+        """Encode and send ``signals`` (at most 500) in one mutation."""
+        literals = [encode_input(s.as_input()) for s in signals]
+        return self.create_signals_raw(build_mutation(literals), len(literals))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ConnectClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

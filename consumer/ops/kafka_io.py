@@ -1,0 +1,235 @@
+"""Kafka plumbing of the operations commands: a group-less reader of offset ranges, lookups,
+and a synchronous dead-letter sink.
+
+The reader uses ``assign()`` - never ``subscribe()`` - with a throwaway, never-committed group
+id (``<SIGNALS_KAFKA_GROUP_ID>.<purpose>.<random>``): it joins no group, triggers no rebalance
+of the live consumers, and neither reads nor writes any group's committed offsets.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from consumer.config import Settings
+from consumer.errors import DeadLetterUnavailable, OperationRefused, PermanentError
+from consumer.kafka_config import consumer_config, producer_config
+from consumer.kafka_types import KafkaMessage
+from consumer.logs import get_logger
+from consumer.ops.ranges import PartitionRange, Watermarks
+from consumer.pipeline.dlq import DeadLetter, DeadLetterWriter
+
+__all__ = [
+    "DeadLetterSink",
+    "RangeReader",
+    "offsets_for_time",
+    "ops_consumer",
+    "topic_partitions",
+    "watermarks",
+]
+
+TIMEOUT_S = 15.0
+
+TP = tuple[str, int]
+
+
+def ops_consumer(settings: Settings, purpose: str) -> Any:
+    """A consumer for ``assign()`` only: own random group id, nothing ever committed."""
+    from confluent_kafka import Consumer
+
+    group = f"{settings.kafka_group_id}.{purpose}.{uuid.uuid4().hex[:8]}"
+    extra = {"enable.partition.eof": True, "auto.offset.reset": "earliest"}
+    conf = consumer_config(settings, group_id=group, extra=extra)
+    conf.pop("group.instance.id", None)
+    return Consumer(conf)
+
+
+def topic_partitions(client: Any, topic: str, timeout_s: float = TIMEOUT_S) -> list[int]:
+    """Partition numbers of ``topic``; :class:`OperationRefused` when it does not exist."""
+    from confluent_kafka import KafkaException
+
+    try:
+        meta = client.list_topics(topic, timeout=timeout_s).topics.get(topic)
+    except KafkaException as exc:
+        raise OperationRefused(f"cannot read the metadata of topic {topic!r}: {exc}") from exc
+    if meta is None or meta.error is not None or not meta.partitions:
+        raise OperationRefused(f"topic {topic!r} does not exist")
+    return sorted(meta.partitions)
+
+
+def watermarks(consumer: Any, topic: str, partition: int) -> Watermarks:
+    """Log start offset and end offset of one partition, from the broker."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    try:
+        low, high = consumer.get_watermark_offsets(
+            TopicPartition(topic, partition), timeout=TIMEOUT_S, cached=False
+        )
+    except KafkaException as exc:
+        raise OperationRefused(f"cannot read the offsets of {topic}[{partition}]: {exc}") from exc
+    return Watermarks(int(low), int(high))
+
+
+def offsets_for_time(
+    consumer: Any, topic: str, partitions: Sequence[int], epoch_ms: int
+) -> dict[int, int | None]:
+    """Per partition, the first offset stamped at or after ``epoch_ms`` (None: no such record)."""
+    from confluent_kafka import KafkaException, TopicPartition
+
+    try:
+        found = consumer.offsets_for_times(
+            [TopicPartition(topic, p, epoch_ms) for p in partitions], timeout=TIMEOUT_S
+        )
+    except KafkaException as exc:
+        raise OperationRefused(f"cannot look up offsets by time in {topic!r}: {exc}") from exc
+    return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in found}
+
+
+class RangeReader:
+    """Reads the ranges ``[start, end)`` of several partitions with ``assign()``, then stops.
+
+    ``batches()`` yields lists of records in offset order per partition. ``positions`` holds,
+    per partition, the next offset not yet handed out (``end`` once the partition is done):
+    after a batch is processed it is the offset to resume from.
+    """
+
+    def __init__(
+        self,
+        consumer: Any,
+        ranges: Sequence[PartitionRange],
+        *,
+        batch_size: int,
+        poll_timeout_s: float = 0.5,
+        stall_warn_s: float = 30.0,
+    ) -> None:
+        self._consumer = consumer
+        self.ranges: dict[TP, PartitionRange] = {(r.topic, r.partition): r for r in ranges}
+        self.positions: dict[TP, int] = {tp: r.start for tp, r in self.ranges.items()}
+        self._done: set[TP] = {tp for tp, r in self.ranges.items() if r.empty}
+        self._batch_size = max(1, batch_size)
+        self._poll_timeout_s = poll_timeout_s
+        self._stall_warn_s = stall_warn_s
+        self.log = get_logger("ops.reader")
+
+    @property
+    def total(self) -> int:
+        """Offsets spanned by every range."""
+        return sum(r.size for r in self.ranges.values())
+
+    @property
+    def completed(self) -> int:
+        """Offsets passed so far."""
+        return sum(
+            min(self.positions[tp], r.end) - r.start for tp, r in self.ranges.items() if r.size
+        )
+
+    def done(self) -> bool:
+        """True when every range has been read."""
+        return len(self._done) == len(self.ranges)
+
+    def _finish(self, tp: TP) -> None:
+        from confluent_kafka import TopicPartition
+
+        if tp in self._done:
+            return
+        self._done.add(tp)
+        self.positions[tp] = self.ranges[tp].end
+        self._consumer.pause([TopicPartition(tp[0], tp[1])])
+
+    def batches(self) -> Iterator[list[KafkaMessage]]:
+        """Yield the records of the ranges, at most ``batch_size`` at a time, then stop."""
+        from confluent_kafka import KafkaError, TopicPartition
+
+        todo = [
+            TopicPartition(tp[0], tp[1], r.start)
+            for tp, r in sorted(self.ranges.items())
+            if tp not in self._done
+        ]
+        if not todo:
+            return
+        self._consumer.assign(todo)
+        last_progress = time.monotonic()
+        while not self.done():
+            records = self._consumer.consume(
+                num_messages=self._batch_size, timeout=self._poll_timeout_s
+            )
+            out: list[KafkaMessage] = []
+            for msg in records:
+                err = msg.error()
+                tp = (msg.topic(), msg.partition())
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        if tp in self.ranges:
+                            self._finish(tp)
+                    elif err.fatal():
+                        raise OperationRefused(f"Kafka consumer failed: {err.str()}")
+                    else:
+                        self.log.warning("kafka_error", error=err.str())
+                    continue
+                if tp not in self.ranges or tp in self._done:
+                    continue
+                offset, end = msg.offset(), self.ranges[tp].end
+                if offset >= end:
+                    self._finish(tp)
+                    continue
+                out.append(msg)
+                self.positions[tp] = offset + 1
+                if offset + 1 >= end:
+                    self._finish(tp)
+            now = time.monotonic()
+            if records:
+                last_progress = now
+            elif now - last_progress > self._stall_warn_s:
+                last_progress = now
+                waiting = sorted(set(self.ranges) - self._done)
+                self.log.warning(
+                    "waiting_for_records", partitions=[f"{t}[{p}]" for t, p in waiting]
+                )
+            if out:
+                yield out
+
+
+class DeadLetterSink:
+    """Writes dead letters through the pipeline's writer and waits for the acknowledgements."""
+
+    def __init__(self, settings: Settings, topic: str, producer: Any = None) -> None:
+        if producer is None:
+            from confluent_kafka import Producer
+
+            producer = Producer(producer_config(settings))
+        self.topic = topic
+        self._producer = producer
+        self._errors: list[str] = []
+        self.written = 0
+        self._writer = DeadLetterWriter(producer, topic, self._result)
+
+    def _result(self, _letter: DeadLetter, error: str | None) -> None:
+        if error is None:
+            self.written += 1
+        else:
+            self._errors.append(error)
+
+    def write(
+        self,
+        err: PermanentError,
+        msg: KafkaMessage,
+        *,
+        attempt: int = 1,
+        first_failure_ms: int | None = None,
+    ) -> None:
+        """Queue one dead letter: ``msg``'s key/value/headers plus the reason headers."""
+        now_ms = int(time.time() * 1000)
+        letter = DeadLetter(err, msg, 0, first_failure_ms or now_ms, attempt=attempt)
+        self._writer.write(letter, now_ms=now_ms)
+
+    def flush(self, timeout_s: float = 60.0) -> None:
+        """Wait for every write; :class:`DeadLetterUnavailable` when one failed or timed out."""
+        left = self._writer.flush(timeout_s)
+        if left or self._errors:
+            errors, self._errors = self._errors, []
+            detail = errors[0] if errors else f"{left} writes unacknowledged after {timeout_s}s"
+            raise DeadLetterUnavailable(
+                f"cannot write to the dead-letter topic {self.topic!r}: {detail}"
+            )

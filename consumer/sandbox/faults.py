@@ -1,0 +1,200 @@
+"""Fault injection for the sandbox: throttling, 5xx, slow answers, outages, added latency.
+
+:class:`Faults` is the frozen setting (from the CLI at start, replaced at runtime through
+``POST /admin/faults``). :class:`FaultInjector` decides, per GraphQL request, which fault (if
+any) that request gets, with a ``random.Random`` seeded from ``--seed`` and re-seeded whenever
+the settings change, so a run with the same settings and requests is repeatable.
+
+Order of decisions for one request: ``latency_ms`` (always added), the outage window
+(503), ``throttle_next`` (429 for the next N requests), then one random draw shared by
+``throttle_rate`` (429), ``error_rate`` (500), ``unavailable_rate`` (503) and ``timeout_rate``
+(answer normally, but only after ``timeout_delay_s``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+__all__ = ["FAULT_FIELDS", "Decision", "FaultKind", "FaultInjector", "Faults"]
+
+OutageMode = Literal["503", "refuse"]
+
+
+class FaultKind(StrEnum):
+    """What a request got instead of (or on top of) a normal answer."""
+
+    THROTTLE = "throttle"
+    ERROR = "error"
+    UNAVAILABLE = "unavailable"
+    TIMEOUT = "timeout"
+    OUTAGE = "outage"
+    LATENCY = "latency"
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    """Fault settings; the defaults inject nothing. Rates are fractions of requests (0..1)."""
+
+    throttle_rate: float = 0.0
+    throttle_next: int = 0
+    retry_after_s: float = 1.0
+    error_rate: float = 0.0
+    unavailable_rate: float = 0.0
+    timeout_rate: float = 0.0
+    timeout_delay_s: float = 35.0
+    latency_ms: float = 0.0
+    outage_s: float = 0.0
+    outage_mode: OutageMode = "503"
+
+    def __post_init__(self) -> None:
+        rates = (self.throttle_rate, self.error_rate, self.unavailable_rate, self.timeout_rate)
+        if any(not 0.0 <= rate <= 1.0 for rate in rates):
+            raise ValueError("fault rates must be between 0 and 1")
+        if sum(rates) > 1.0 + 1e-9:
+            raise ValueError("the fault rates must add up to at most 1")
+        numbers = (
+            self.throttle_next,
+            self.retry_after_s,
+            self.timeout_delay_s,
+            self.latency_ms,
+            self.outage_s,
+        )
+        if any(not math.isfinite(value) or value < 0 for value in numbers):
+            raise ValueError("throttle_next, retry_after_s, timeout_delay_s, latency_ms and "
+                             "outage_s must be finite and >= 0")
+        if self.outage_mode not in ("503", "refuse"):
+            raise ValueError("outage_mode must be '503' or 'refuse'")
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Faults:
+        """Build from a JSON object; unknown keys and wrong types raise ValueError."""
+        unknown = set(data) - set(FAULT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            kind = FAULT_FIELDS[name]
+            if kind is str:
+                values[name] = str(value)
+            elif type(value) is bool or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number")
+            elif kind is int:
+                if value != int(value):
+                    raise ValueError(f"{name} must be an integer")
+                values[name] = int(value)
+            else:
+                values[name] = float(value)
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+
+#: Field name -> its type (int, float or str), for parsing JSON bodies and CLI options.
+FAULT_FIELDS: Final[dict[str, type]] = {
+    "throttle_rate": float,
+    "throttle_next": int,
+    "retry_after_s": float,
+    "error_rate": float,
+    "unavailable_rate": float,
+    "timeout_rate": float,
+    "timeout_delay_s": float,
+    "latency_ms": float,
+    "outage_s": float,
+    "outage_mode": str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The fault for one request: ``kind`` None means answer normally after ``delay_s``.
+
+    ``status`` is the HTTP status of a fault answer (429, 500, 503); ``retry_after_s`` goes into
+    the ``Retry-After`` header of a 429; ``delay_s`` is slept before answering (latency, and
+    the timeout delay for ``TIMEOUT``, which still answers normally).
+    """
+
+    kind: FaultKind | None = None
+    status: int = 200
+    delay_s: float = 0.0
+    retry_after_s: int | None = None
+
+
+class FaultInjector:
+    """Thread-safe holder of the current :class:`Faults` and their runtime state."""
+
+    def __init__(
+        self,
+        faults: Faults | None = None,
+        *,
+        seed: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._seed = seed
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._faults = Faults()
+        self._random = random.Random(seed)
+        self._throttle_left = 0
+        self._outage_until = 0.0
+        self.replace(faults or Faults())
+
+    @property
+    def faults(self) -> Faults:
+        """The current settings."""
+        return self._faults
+
+    def replace(self, faults: Faults) -> None:
+        """Use ``faults`` from now on: re-seed, restart ``throttle_next`` and the outage."""
+        with self._lock:
+            self._faults = faults
+            self._random = random.Random(self._seed)
+            self._throttle_left = faults.throttle_next
+            # "refuse" outages are made by stopping the process (CLI / test fixture), not here.
+            in_process = faults.outage_s and faults.outage_mode == "503"
+            self._outage_until = self._clock() + faults.outage_s if in_process else 0.0
+
+    def state(self) -> dict[str, Any]:
+        """Settings plus what is left of ``throttle_next`` and of the outage window."""
+        with self._lock:
+            outage_left = max(0.0, self._outage_until - self._clock())
+            return {
+                **self._faults.as_dict(),
+                "throttle_next_left": self._throttle_left,
+                "outage_left_s": round(outage_left, 3),
+            }
+
+    def decide(self) -> Decision:
+        """The fault for the next GraphQL request (advances the random stream)."""
+        with self._lock:
+            faults = self._faults
+            latency = faults.latency_ms / 1000.0
+            if self._outage_until and self._clock() < self._outage_until:
+                return Decision(FaultKind.OUTAGE, 503, latency)
+            retry_after = math.ceil(faults.retry_after_s)
+            if self._throttle_left > 0:
+                self._throttle_left -= 1
+                return Decision(FaultKind.THROTTLE, 429, latency, retry_after)
+            draw = self._random.random()
+            edge = faults.throttle_rate
+            if draw < edge:
+                return Decision(FaultKind.THROTTLE, 429, latency, retry_after)
+            edge += faults.error_rate
+            if draw < edge:
+                return Decision(FaultKind.ERROR, 500, latency)
+            edge += faults.unavailable_rate
+            if draw < edge:
+                return Decision(FaultKind.UNAVAILABLE, 503, latency)
+            edge += faults.timeout_rate
+            if draw < edge:
+                return Decision(FaultKind.TIMEOUT, 200, latency + faults.timeout_delay_s)
+            return Decision(None, 200, latency)
