@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help venv test test-unit test-integration lint fmt stack-up stack-down stack-status \
-        demo sandbox schemas-check faults bench tools clean
+        demo sandbox schemas-check faults bench tools browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP) ## create .venv with the package and dev tools
 
-test: $(STAMP) ## unit + integration tests (starts and stops the local stack)
+test: $(STAMP) browser ## unit + integration tests (starts and stops the local stack)
 	@$(MAKE) --no-print-directory stack-up
 	@status=0; $(PY) -m pytest tests $(PYTEST_ARGS) || status=$$?; \
 	  $(MAKE) --no-print-directory stack-down; exit $$status
@@ -42,6 +42,13 @@ lint: $(STAMP) tools ## ruff, mypy, hadolint, helm lint, kubeconform
 fmt: $(STAMP) ## format and auto-fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+browser: ## Debian's chromium for the sandbox page test (apt-get, when missing)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; } || \
+	  echo "could not install chromium: the sandbox page test will fail"; }
 
 tools: ## build helm and kubeconform into the git-ignored cache (go install)
 	bash dev/tools.sh

@@ -1,0 +1,69 @@
+"""Consumer processes for the fault suite: ``python -m consumer run`` with its own environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+__all__ = ["ConsumerProcess"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConsumerProcess:
+    """One member of the consumer group; logs go to ``log_dir/<name>.<n>.log``."""
+
+    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
+        self.name, self.env, self.log_dir = name, env, log_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self.exit_codes: list[int] = []
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        """Start (or start again) the consumer process."""
+        self.starts += 1
+        self._log = (self.log_dir / f"{self.name}.{self.starts}.log").open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "consumer", "run"],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def _reap(self, timeout_s: float) -> int:
+        assert self.proc is not None
+        code = self.proc.wait(timeout_s)
+        self.exit_codes.append(code)
+        if self._log is not None:
+            self._log.close()
+        return code
+
+    def terminate(self, timeout_s: float = 60.0) -> int:
+        """SIGTERM and wait for the drain; the exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self._reap(timeout_s)
+
+    def kill(self) -> int:
+        """SIGKILL: no drain, no commit, no leave-group."""
+        assert self.proc is not None
+        self.proc.kill()
+        return self._reap(10)
+
+    def logs(self) -> str:
+        """Every log line this consumer wrote, across restarts."""
+        return "".join(
+            path.read_text(errors="replace")
+            for path in sorted(self.log_dir.glob(f"{self.name}.*.log"))
+        )

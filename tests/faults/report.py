@@ -1,0 +1,92 @@
+"""The fault run's figures: printed to the test output and written to docs/reliability.md."""
+
+from __future__ import annotations
+
+import platform
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["FaultRecord", "Report"]
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+
+
+@dataclass
+class FaultRecord:
+    """One injected fault: what, when, and how long until signals flowed again."""
+
+    name: str
+    detail: str
+    duration_s: float
+    recover_s: float | None
+
+
+@dataclass
+class Report:
+    """Every figure of one run."""
+
+    events: int
+    partitions: int
+    consumers: int
+    faults: list[FaultRecord] = field(default_factory=list)
+    accepted_unique: int = 0
+    accepted_total: int = 0
+    dead_by_reason: dict[str, int] = field(default_factory=dict)
+    lost: int = 0
+    duplicates: int = 0
+    duplicate_bound: int = 0
+    wrongly_dead: int = 0
+    uncommitted_partitions: int = 0
+    background: str = ""
+    wall_s: float = 0.0
+    drain_after_last_fault_s: float = 0.0
+
+    def markdown(self) -> str:
+        """The figures as Markdown."""
+        lines = [
+            f"Run of {self.events:,} events over {self.partitions} partitions, "
+            f"{self.consumers} consumer processes in one group; wall time {self.wall_s:.0f} s; "
+            f"background faults: {self.background}. Python {platform.python_version()}, "
+            f"{platform.machine()}.",
+            "",
+            "| outcome | count |",
+            "|---|---:|",
+            f"| events produced | {self.events:,} |",
+            f"| accepted by the sandbox (unique events) | {self.accepted_unique:,} |",
+            f"| dead-lettered | {sum(self.dead_by_reason.values()):,} |",
+        ]
+        lines += [
+            f"| dead-lettered: `{r}` | {n:,} |" for r, n in sorted(self.dead_by_reason.items())
+        ]
+        lines += [
+            f"| **lost** (neither accepted nor dead-lettered) | **{self.lost}** |",
+            f"| good events wrongly dead-lettered | {self.wrongly_dead} |",
+            f"| duplicates (accepted more than once) | {self.duplicates:,} |",
+            f"| duplicate bound (in-flight work at disruptive faults) | {self.duplicate_bound:,} |",
+            f"| partitions committed short of the end | {self.uncommitted_partitions} |",
+            f"| drain after the last fault (s) | {self.drain_after_last_fault_s:.1f} |",
+            "",
+            "| fault | detail | lasted (s) | signals flowing again after (s) |",
+            "|---|---|---:|---:|",
+        ]
+        for f in self.faults:
+            recover = "-" if f.recover_s is None else f"{f.recover_s:.1f}"
+            lines.append(f"| {f.name} | {f.detail} | {f.duration_s:.1f} | {recover} |")
+        return "\n".join(lines) + "\n"
+
+    def write(self, heading: str) -> None:
+        """Replace this run's section (by ``heading``) in docs/reliability.md."""
+        text = DOC.read_text() if DOC.exists() else f"# Reliability\n\n{START}\n{END}\n"
+        body = f"### {heading}\n\n{self.markdown()}"
+        inner = text.split(START, 1)[1].split(END, 1)[0] if START in text else ""
+        sections = [s for s in re.split(r"(?m)^(?=### )", inner) if s.strip()]
+        sections = [s for s in sections if not s.startswith(f"### {heading}")] + [body]
+        new_inner = "\n" + "\n".join(s.rstrip() + "\n" for s in sections)
+        if START in text:
+            head, rest = text.split(START, 1)
+            text = head + START + new_inner + END + rest.split(END, 1)[1]
+        else:
+            text += f"\n{START}{new_inner}{END}\n"
+        DOC.write_text(text)
