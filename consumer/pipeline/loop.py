@@ -137,7 +137,9 @@ class Pipeline:
     def _default_translator(self) -> Callable[[KafkaMessage], Signal]:
         from consumer.translate import Translator
 
-        translate: Callable[[KafkaMessage], Signal] = Translator(self.settings).translate
+        translator = Translator(self.settings)
+        self._closers.append(translator.close)
+        translate: Callable[[KafkaMessage], Signal] = translator.translate
         return translate
 
     def _default_sender(self) -> SendFn:

@@ -1,0 +1,305 @@
+"""Writer schemas by id from a Confluent-compatible schema registry (REST, Avro only).
+
+:class:`SchemaRegistry` keeps ONE long-lived ``httpx.Client`` (explicit timeouts and limits,
+basic auth from ``SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH``) and three caches:
+
+- parsed writer schemas, forever (a schema id never changes its schema);
+- ids the registry does not know (``404`` + ``error_code`` 40403), for
+  ``SIGNALS_SCHEMA_NEGATIVE_CACHE_S`` -> :class:`UnknownSchemaError` without asking again;
+- ids whose schema we can never read (not Avro, unparsable) -> :class:`IncompatibleSchemaError`.
+
+Everything that is the registry's fault or ours - connection errors, timeouts, 5xx, 429, a
+refused password, an unexpected answer (a wrong URL) - is :class:`RegistryUnavailable`: the
+pipeline pauses the partition and retries, nothing is dead-lettered for it. Schema references
+(``references``: subject + version) are fetched and parsed into the same named types.
+
+Fetches are serialised by a lock; cache hits take none (one dict look-up on the poll thread).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import quote
+
+import fastavro
+import httpx
+
+from consumer import __version__
+from consumer.avro.schemas import full_name
+from consumer.config import Settings
+from consumer.errors import (
+    ConfigurationError,
+    IncompatibleSchemaError,
+    RegistryUnavailable,
+    UnknownSchemaError,
+)
+from consumer.logs import get_logger
+
+__all__ = ["MAX_SCHEMA_ID", "SchemaRegistry", "WriterSchema"]
+
+#: Confluent schema ids are Java ints: a frame whose id is above this cannot name a schema.
+MAX_SCHEMA_ID: Final = 0x7FFF_FFFF
+_ACCEPT: Final = (
+    "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json"
+)
+_NOT_FOUND: Final = 40403
+#: 40401 subject, 40402 version, 40403 schema not found: a reference that is gone.
+_REFERENCE_GONE: Final = frozenset({40401, 40402, 40403})
+_EXCERPT: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class WriterSchema:
+    """A writer schema: its id, full (record) name and the fastavro-parsed schema."""
+
+    schema_id: int
+    name: str
+    parsed: Any
+
+
+class _NotFound(Exception):
+    """The registry answered 404; ``error_code`` is its Confluent error code (or None)."""
+
+    def __init__(self, error_code: int | None, message: str, reference: bool = False) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.reference = reference
+
+
+def _auth(settings: Settings) -> tuple[str, str] | None:
+    secret = settings.schema_registry_basic_auth
+    if secret is None:
+        return None
+    user, sep, password = secret.get_secret_value().partition(":")
+    if not sep or not user:
+        raise ConfigurationError(
+            "SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH must be 'user:password'",
+            setting="SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH",
+        )
+    return user, password
+
+
+def _not_found(response: httpx.Response, excerpt: str) -> _NotFound:
+    """The _NotFound of a 404, with the Confluent error code when the body has one."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return _NotFound(None, excerpt)
+    if not isinstance(payload, dict):
+        return _NotFound(None, excerpt)
+    code = payload.get("error_code")
+    message = str(payload.get("message", excerpt))[:_EXCERPT]
+    return _NotFound(code if isinstance(code, int) else None, message)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+class SchemaRegistry:
+    """Schema-registry client with positive and negative caches (see the module doc)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = settings.schema_registry_url.rstrip("/")
+        try:
+            scheme = httpx.URL(self.url).scheme
+        except httpx.InvalidURL as exc:
+            raise ConfigurationError(
+                f"SIGNALS_SCHEMA_REGISTRY_URL is not a URL: {exc}",
+                setting="SIGNALS_SCHEMA_REGISTRY_URL",
+            ) from exc
+        if scheme not in ("http", "https"):
+            raise ConfigurationError(
+                "SIGNALS_SCHEMA_REGISTRY_URL must be an http:// or https:// URL",
+                setting="SIGNALS_SCHEMA_REGISTRY_URL",
+            )
+        self._negative_ttl_s = settings.schema_negative_cache_s
+        self._clock = clock
+        timeout = httpx.Timeout(
+            connect=settings.http_connect_timeout_s,
+            read=settings.schema_registry_timeout_s,
+            write=settings.schema_registry_timeout_s,
+            pool=settings.schema_registry_timeout_s,
+        )
+        self._http = httpx.Client(
+            base_url=self.url + "/",
+            auth=_auth(settings),
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
+            transport=transport,
+            headers={"accept": _ACCEPT, "user-agent": f"connect-signals-consumer/{__version__}"},
+        )
+        self._schemas: dict[int, WriterSchema] = {}
+        self._subjects: dict[int, tuple[str, ...]] = {}
+        self._missing: dict[int, tuple[float, str]] = {}  # id -> (expiry, reason)
+        self._broken: dict[int, str] = {}  # id -> why it can never be read
+        self._lock = threading.Lock()
+        self.log = get_logger("schema_registry")
+
+    # --- public ----------------------------------------------------------------------------------
+    def get(self, schema_id: int) -> WriterSchema:
+        """The writer schema of ``schema_id``; UnknownSchemaError / IncompatibleSchemaError /
+        RegistryUnavailable."""
+        found = self._schemas.get(schema_id)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._schemas.get(schema_id)
+            if found is None:
+                found = self._fetch(schema_id)
+                self._schemas[schema_id] = found
+            return found
+
+    def subjects(self, schema_id: int) -> tuple[str, ...]:
+        """The subjects that hold ``schema_id`` (cached; empty when the registry cannot say)."""
+        found = self._subjects.get(schema_id)
+        if found is not None:
+            return found
+        with self._lock:
+            try:
+                body = self._get_json(f"schemas/ids/{schema_id}/subjects")
+            except _NotFound:
+                body = []
+            names = tuple(str(s) for s in body) if isinstance(body, list) else ()
+            self._subjects[schema_id] = names
+            return names
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._http.close()
+
+    def __enter__(self) -> SchemaRegistry:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- fetching ----------------------------------------------------------------------------
+    def _fetch(self, schema_id: int) -> WriterSchema:
+        if schema_id > MAX_SCHEMA_ID:
+            raise UnknownSchemaError(
+                f"schema id {schema_id} is out of range (a negative Java int)",
+                schema_id=schema_id,
+            )
+        broken = self._broken.get(schema_id)
+        if broken is not None:
+            raise IncompatibleSchemaError(broken, schema_id=schema_id)
+        missing = self._missing.get(schema_id)
+        if missing is not None:
+            if self._clock() < missing[0]:
+                raise UnknownSchemaError(missing[1], schema_id=schema_id)
+            del self._missing[schema_id]
+        try:
+            body = self._get_json(f"schemas/ids/{schema_id}")
+            named: dict[str, Any] = {}
+            self._references(body, named, f"schema {schema_id}", set())
+            parsed = self._parse(body, named, f"schema {schema_id}")
+        except _NotFound as exc:
+            if exc.error_code not in _REFERENCE_GONE or (
+                exc.error_code != _NOT_FOUND and not exc.reference
+            ):
+                raise RegistryUnavailable(
+                    f"schema registry answered 404 without error code {_NOT_FOUND} for "
+                    f"schema {schema_id} ({exc}); check SIGNALS_SCHEMA_REGISTRY_URL"
+                ) from exc
+            reason = f"schema id {schema_id} is not in the registry: {exc}"
+            if self._negative_ttl_s > 0:
+                self._missing[schema_id] = (self._clock() + self._negative_ttl_s, reason)
+            self.log.warning("schema_unknown", schema_id=schema_id)
+            raise UnknownSchemaError(reason, schema_id=schema_id) from exc
+        except IncompatibleSchemaError as exc:
+            self._broken[schema_id] = exc.reason
+            exc.schema_id = schema_id
+            raise
+        schema = WriterSchema(schema_id, full_name(parsed), parsed)
+        self.log.info("schema_fetched", schema_id=schema_id, record=schema.name)
+        return schema
+
+    def _references(
+        self, body: Mapping[str, Any], named: dict[str, Any], what: str, done: set[str]
+    ) -> None:
+        """Fetch and parse the schemas ``body`` references (depth first) into ``named``."""
+        for ref in body.get("references") or ():
+            if not isinstance(ref, Mapping) or "subject" not in ref or "version" not in ref:
+                raise IncompatibleSchemaError(f"{what}: malformed reference {ref!r}"[:_EXCERPT])
+            key = f"{ref['subject']}/{ref['version']}"
+            if key in done:
+                continue
+            done.add(key)
+            path = f"subjects/{quote(str(ref['subject']), safe='')}/versions/{ref['version']}"
+            try:
+                referenced = self._get_json(path)
+            except _NotFound as exc:
+                raise _NotFound(exc.error_code, f"reference {key} not found: {exc}", True) from exc
+            if not isinstance(referenced, Mapping):
+                raise RegistryUnavailable(f"schema registry answered GET /{path} with no object")
+            self._references(referenced, named, f"reference {key} of {what}", done)
+            self._parse(referenced, named, f"reference {key} of {what}")
+
+    def _parse(self, body: Any, named: dict[str, Any], what: str) -> Any:
+        if not isinstance(body, Mapping) or not isinstance(body.get("schema"), str):
+            raise RegistryUnavailable(f"schema registry answered without a schema for {what}")
+        kind = body.get("schemaType") or "AVRO"
+        if kind != "AVRO":
+            raise IncompatibleSchemaError(f"{what} is a {kind} schema, not Avro")
+        try:
+            return fastavro.parse_schema(json.loads(body["schema"]), named)
+        except Exception as exc:  # fastavro raises several types on a bad schema
+            raise IncompatibleSchemaError(
+                f"{what} is not a valid Avro schema: {type(exc).__name__}: {str(exc)[:_EXCERPT]}"
+            ) from exc
+
+    def _get_json(self, path: str) -> Any:
+        """GET ``path`` -> the JSON body of a 200; _NotFound on 404; else RegistryUnavailable."""
+        try:
+            response = self._http.get(path)
+        except httpx.TimeoutException as exc:
+            raise RegistryUnavailable(
+                f"schema registry timed out ({type(exc).__name__}) on GET /{path}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise RegistryUnavailable(
+                f"schema registry unreachable ({type(exc).__name__}: {exc}) on GET /{path}"
+            ) from exc
+        status = response.status_code
+        if status == 200:
+            try:
+                return response.json()
+            except ValueError as exc:
+                raise RegistryUnavailable(
+                    f"schema registry answered GET /{path} with a body that is not JSON"
+                ) from exc
+        excerpt = response.text[:_EXCERPT]
+        if status == 404:
+            raise _not_found(response, excerpt)
+        if status in (401, 403):
+            self.log.error("schema_registry_refused_credentials", status=status)
+            raise RegistryUnavailable(
+                f"schema registry refused the credentials (HTTP {status}); "
+                "check SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH"
+            )
+        if status == 429:
+            raise RegistryUnavailable(
+                "schema registry is throttling (HTTP 429)",
+                retry_after_s=_retry_after(response.headers.get("retry-after")),
+            )
+        if status >= 500:
+            raise RegistryUnavailable(f"schema registry answered HTTP {status}: {excerpt}")
+        raise RegistryUnavailable(
+            f"schema registry answered HTTP {status} to GET /{path}: {excerpt}; "
+            "check SIGNALS_SCHEMA_REGISTRY_URL"
+        )

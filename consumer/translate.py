@@ -1,0 +1,76 @@
+"""One Kafka message -> one Connect :class:`Signal`: decode, map, validate.
+
+:class:`Translator` wires the three stages and adds nothing of its own:
+
+1. :class:`consumer.avro.Decoder` (``DecodeError``, ``UnknownSchemaError``,
+   ``IncompatibleSchemaError``; ``RegistryUnavailable`` is retryable);
+2. :class:`consumer.mapping.Mapper` with the custom mappings of ``SIGNALS_MAPPING_FILES``
+   (``MappingError``);
+3. :func:`consumer.signals.rules.validate_signal` for ``SIGNALS_TIER``
+   (``SignalValidationError`` / ``NotEntitledError``, with field and reason).
+
+Every :class:`PermanentError` that leaves it carries ``raw=msg`` and the frame's ``schema_id``
+(None only when the bytes are not Confluent-framed), so the dead-letter record gets the exact
+bytes and the ``signals.schema.id`` header.
+"""
+
+from __future__ import annotations
+
+from consumer.avro.decoder import Decoder
+from consumer.avro.framing import schema_id_of
+from consumer.avro.registry import SchemaRegistry
+from consumer.config import Settings
+from consumer.errors import PermanentError
+from consumer.kafka_types import KafkaMessage
+from consumer.mapping.custom import CustomMappings, load_mappings
+from consumer.mapping.event import DecodedEvent
+from consumer.mapping.mapper import Mapper
+from consumer.signals.model import Signal
+from consumer.signals.rules import validate_signal
+
+__all__ = ["Translator"]
+
+
+class Translator:
+    """Decode + map + validate; one per process (holds the schema plans and mappings)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: SchemaRegistry | None = None,
+        custom: CustomMappings | None = None,
+    ) -> None:
+        """``registry`` and ``custom`` default to the configured ones (tests pass fakes)."""
+        if custom is None:
+            custom = load_mappings(settings.mapping_files)
+        # the registry's subjects are only asked for when a custom mapping matches by subject
+        self._decoder = Decoder(settings, registry, resolve_subjects=bool(custom.by_subject))
+        self._mapper = Mapper(settings, custom=custom)
+        self._tier = settings.tier
+
+    def translate(self, msg: KafkaMessage) -> Signal:
+        """The validated signal of ``msg``; PermanentError (``raw=msg``) or RetryableError."""
+        return self.translate_event(msg)[1]
+
+    def translate_event(self, msg: KafkaMessage) -> tuple[DecodedEvent, Signal]:
+        """The decoded event and its validated signal (for dry runs and ``replay``)."""
+        try:
+            event = self._decoder.decode(msg)
+        except PermanentError as exc:
+            exc.raw = msg
+            if exc.schema_id is None:
+                exc.schema_id = schema_id_of(msg.value())
+            raise
+        try:
+            signal = self._mapper.map(event, topic=msg.topic() or "")
+            validate_signal(signal, tier=self._tier)
+        except PermanentError as exc:
+            exc.raw = msg
+            exc.schema_id = event.schema_id
+            raise
+        return event, signal
+
+    def close(self) -> None:
+        """Close the registry client (unless it was passed in: then its owner closes it)."""
+        self._decoder.close()
