@@ -15,6 +15,7 @@ sends one mutation at a time and simply sleeps when it has to wait:
 * :class:`~consumer.errors.ApiAuthError` propagates: the command stops (exit 4).
 
 An optional ``rate_per_s`` paces the signals sent per second (``dlq redrive --rate-limit``).
+:func:`prepare` is the step before: translate and encode one record, or say why it cannot be.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer.errors import (
-    ApiAuthError,
     ApiUnavailable,
     MappingError,
     PermanentError,
@@ -35,6 +35,7 @@ from consumer.errors import (
 from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.pipeline.dlq import RetriesExhaustedError
+from consumer.pipeline.engine import InternalTranslateError
 from consumer.pipeline.outcomes import ApiRejectedSignal
 from consumer.signals.model import Signal
 
@@ -45,7 +46,10 @@ SendFn = Callable[[Sequence[str]], list[str]]
 #: ``(attempt, retry_after_s) -> seconds to wait`` (``consumer.connect.Backoff.next_delay_s``).
 DelayFn = Callable[[int, float | None], float]
 
-_log = get_logger("ops.delivery")
+
+def _log() -> Any:
+    """The module's logger, bound at use (logging is configured after import)."""
+    return get_logger("ops.delivery")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ def prepare(
         except RetryableError as exc:
             attempt += 1
             wait = delay(attempt, exc.retry_after_s)
-            _log.warning(
+            _log().warning(
                 "translate_retry", cause=exc.cause, attempt=attempt, retry_in_s=round(wait, 3)
             )
             sleep(wait)
@@ -103,6 +107,10 @@ def prepare(
             return Failure(None, msg, exc)
         except (ValueError, TypeError) as exc:
             return Failure(None, msg, MappingError(f"cannot encode signal: {exc}", raw=msg))
+        except Exception as exc:  # a translator bug: dead-letter the record, as the pipeline does
+            _log().exception("translate_crashed", topic=msg.topic(), offset=msg.offset())
+            error = InternalTranslateError(f"{type(exc).__name__}: {exc}", raw=msg)
+            return Failure(None, msg, error)
         return Pending(msg, signal, literal, _schema_id(msg))
 
 
@@ -173,9 +181,7 @@ class Delivery:
                     )
                     for p in chunk
                 )
-            except ApiAuthError:
-                raise
-            except PermanentError as exc:
+            except PermanentError as exc:  # ApiAuthError is not one: it propagates
                 violations: Mapping[int, str] = getattr(exc, "violations", None) or {}
                 bad, again = _split(chunk, violations, str(exc))
                 failed.extend(
@@ -183,7 +189,7 @@ class Delivery:
                     for p, message in bad
                 )
                 chunks.extendleft(reversed(again))
-                _log.warning(
+                _log().warning(
                     "batch_rejected", signals=len(chunk), isolated=len(bad), named=len(violations)
                 )
             else:
@@ -221,7 +227,7 @@ class Delivery:
                 if limit is not None and now - first_failure >= limit:
                     raise RetriesExhaustedError(f"gave up after {attempt} attempts: {exc}") from exc
                 wait = self._delay(attempt, exc.retry_after_s)
-                _log.warning(
+                _log().warning(
                     "mutation_retry",
                     cause=exc.cause,
                     attempt=attempt,

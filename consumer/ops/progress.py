@@ -70,6 +70,8 @@ class RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         """The current rate of ``task``."""
         speed = task.finished_speed or task.speed
+        if speed is None and task.elapsed:
+            speed = task.completed / task.elapsed
         if speed is None:
             return Text("- rec/s", style="progress.data.speed")
         return Text(f"{speed:,.1f} rec/s", style="progress.data.speed")
@@ -130,8 +132,8 @@ def render_summary(tally: Tally, console: Console, *, title: str) -> None:
     sent_label = "would send" if tally.dry_run else "delivered"
     dlq_label = "would dead-letter" if tally.dry_run else "dead-lettered"
     table = Table(title=title + (" (dry run)" if tally.dry_run else ""), title_justify="left")
-    table.add_column("", style="bold")
-    table.add_column("", justify="left")
+    table.add_column("outcome", style="bold")
+    table.add_column("by", justify="left")
     table.add_column("records", justify="right")
     table.add_row("read", "", f"{tally.read:,}")
     if tally.skipped:

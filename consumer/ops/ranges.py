@@ -171,7 +171,7 @@ def resolve_range(
     elif start.kind == "time":
         found = high if start_time_offset is None or start_time_offset < 0 else start_time_offset
         first = min(max(found, low), high)
-        truncated = low > 0 and first == low and low < high
+        truncated = low > 0 and first == low
     else:
         first = low
     if end.kind == "offset":

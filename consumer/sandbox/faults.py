@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, Literal
 
-__all__ = ["FAULT_FIELDS", "Decision", "FaultKind", "FaultInjector", "Faults"]
+__all__ = ["FAULT_FIELDS", "Decision", "FaultInjector", "FaultKind", "Faults"]
 
 OutageMode = Literal["503", "refuse"]
 
@@ -68,8 +68,10 @@ class Faults:
             self.outage_s,
         )
         if any(not math.isfinite(value) or value < 0 for value in numbers):
-            raise ValueError("throttle_next, retry_after_s, timeout_delay_s, latency_ms and "
-                             "outage_s must be finite and >= 0")
+            raise ValueError(
+                "throttle_next, retry_after_s, timeout_delay_s, latency_ms and "
+                "outage_s must be finite and >= 0"
+            )
         if self.outage_mode not in ("503", "refuse"):
             raise ValueError("outage_mode must be '503' or 'refuse'")
 
@@ -116,16 +118,18 @@ FAULT_FIELDS: Final[dict[str, type]] = {
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The fault for one request: ``kind`` None means answer normally after ``delay_s``.
+    """The fault for one request; ``kind`` None means no fault besides ``latency_s``.
 
-    ``status`` is the HTTP status of a fault answer (429, 500, 503); ``retry_after_s`` goes into
-    the ``Retry-After`` header of a 429; ``delay_s`` is slept before answering (latency, and
-    the timeout delay for ``TIMEOUT``, which still answers normally).
+    ``status`` is the HTTP status of a fault answer (429, 500, 503; 200 means answer
+    normally); ``retry_after_s`` goes into the ``Retry-After`` header of a 429. ``latency_s``
+    is slept before anything else; ``hold_s`` is slept after the request was processed, before
+    the answer is sent (``TIMEOUT``: the work is done, the client has given up).
     """
 
     kind: FaultKind | None = None
     status: int = 200
-    delay_s: float = 0.0
+    latency_s: float = 0.0
+    hold_s: float = 0.0
     retry_after_s: int | None = None
 
 
@@ -183,11 +187,11 @@ class FaultInjector:
             retry_after = math.ceil(faults.retry_after_s)
             if self._throttle_left > 0:
                 self._throttle_left -= 1
-                return Decision(FaultKind.THROTTLE, 429, latency, retry_after)
+                return Decision(FaultKind.THROTTLE, 429, latency, retry_after_s=retry_after)
             draw = self._random.random()
             edge = faults.throttle_rate
             if draw < edge:
-                return Decision(FaultKind.THROTTLE, 429, latency, retry_after)
+                return Decision(FaultKind.THROTTLE, 429, latency, retry_after_s=retry_after)
             edge += faults.error_rate
             if draw < edge:
                 return Decision(FaultKind.ERROR, 500, latency)
@@ -196,5 +200,5 @@ class FaultInjector:
                 return Decision(FaultKind.UNAVAILABLE, 503, latency)
             edge += faults.timeout_rate
             if draw < edge:
-                return Decision(FaultKind.TIMEOUT, 200, latency + faults.timeout_delay_s)
+                return Decision(FaultKind.TIMEOUT, 200, latency, faults.timeout_delay_s)
             return Decision(None, 200, latency)

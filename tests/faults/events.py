@@ -62,7 +62,7 @@ class Workload:
         self.expected = Expected()
         self._lock = threading.Lock()
         self._rng = random.Random(20261129)
-        registry = SchemaRegistryClient({"url": registry_url})
+        self._registry = registry = SchemaRegistryClient({"url": registry_url})
         self._serializers = {
             name: AvroSerializer(registry, (SCHEMAS / file).read_text())
             for name, file in {**GOOD_RECORDS, "PageViewEvent": "page_view_event.avsc"}.items()
@@ -156,4 +156,5 @@ class Workload:
                 time.sleep(delay)
         while self._producer.flush(1.0) > 0:
             pass
+        self._registry.close()
         self.done.set()

@@ -1,0 +1,140 @@
+"""``signals-consumer sandbox``: the local Connect stand-in (docs/sandbox.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``sandbox`` command."""
+
+    @app.command("sandbox")
+    def sandbox_command(
+        *,
+        host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8080,
+        db: Annotated[
+            Path, typer.Option("--db", help="SQLite file (created when missing).")
+        ] = Path(".cache/sandbox/sandbox.db"),
+        api_key: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--api-key",
+                help="Accepted x-api-key (repeatable). Default: $SIGNALS_CONNECT_API_KEY, "
+                "else 'sandbox-api-key'.",
+            ),
+        ] = None,
+        app_key: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--app-key", help="Known appKey (repeatable). Default: sandbox-app and demo-app."
+            ),
+        ] = None,
+        tier: Annotated[
+            str | None,
+            typer.Option(
+                "--tier", help="pro, premium or ultimate. Default: $SIGNALS_TIER, else premium."
+            ),
+        ] = None,
+        benchmark: Annotated[
+            bool, typer.Option("--benchmark", help="Parse and validate; store only counters.")
+        ] = False,
+        seed: Annotated[
+            int, typer.Option("--seed", help="Seed of the fault injection's random draws.")
+        ] = 0,
+        throttle_rate: Annotated[
+            float,
+            typer.Option("--throttle-rate", min=0.0, max=1.0, help="Fraction answered 429."),
+        ] = 0.0,
+        throttle_next: Annotated[
+            int, typer.Option("--throttle-next", min=0, help="Answer the next N requests 429.")
+        ] = 0,
+        retry_after_s: Annotated[
+            float,
+            typer.Option("--retry-after-s", min=0.0, help="Retry-After of a 429 (rounded up)."),
+        ] = 1.0,
+        error_rate: Annotated[
+            float, typer.Option("--error-rate", min=0.0, max=1.0, help="Fraction answered 500.")
+        ] = 0.0,
+        unavailable_rate: Annotated[
+            float,
+            typer.Option("--unavailable-rate", min=0.0, max=1.0, help="Fraction answered 503."),
+        ] = 0.0,
+        timeout_rate: Annotated[
+            float,
+            typer.Option(
+                "--timeout-rate",
+                min=0.0,
+                max=1.0,
+                help="Fraction answered only after --timeout-delay-s (processed normally).",
+            ),
+        ] = 0.0,
+        timeout_delay_s: Annotated[
+            float, typer.Option("--timeout-delay-s", min=0.0, help="Delay of a timed-out answer.")
+        ] = 35.0,
+        latency_ms: Annotated[
+            float, typer.Option("--latency-ms", min=0.0, help="Added to every GraphQL request.")
+        ] = 0.0,
+        outage_s: Annotated[
+            float, typer.Option("--outage-s", min=0.0, help="An outage of N seconds from start.")
+        ] = 0.0,
+        outage_mode: Annotated[
+            str,
+            typer.Option(
+                "--outage-mode",
+                help="503: answer 503 during the outage; refuse: do not listen until it ends.",
+            ),
+        ] = "503",
+    ) -> None:
+        """Run the local Connect sandbox: GraphQL API, activity-feed page, fault injection."""
+        from consumer.cli import EXIT_CONFIG
+        from consumer.errors import ConfigurationError
+        from consumer.logs import configure_logging, get_logger
+        from consumer.sandbox.faults import Faults
+        from consumer.sandbox.server import serve
+        from consumer.sandbox.service import DEFAULT_API_KEY, DEFAULT_APP_KEYS, SandboxConfig
+
+        configure_logging(
+            os.environ.get("SIGNALS_LOG_LEVEL", "info"),
+            os.environ.get("SIGNALS_LOG_FORMAT", "auto"),
+        )
+        log = get_logger("sandbox")
+        try:
+            try:
+                faults = Faults.from_mapping(
+                    {
+                        "throttle_rate": throttle_rate,
+                        "throttle_next": throttle_next,
+                        "retry_after_s": retry_after_s,
+                        "error_rate": error_rate,
+                        "unavailable_rate": unavailable_rate,
+                        "timeout_rate": timeout_rate,
+                        "timeout_delay_s": timeout_delay_s,
+                        "latency_ms": latency_ms,
+                        "outage_s": outage_s,
+                        "outage_mode": outage_mode,
+                    }
+                )
+            except ValueError as exc:
+                raise ConfigurationError(str(exc), setting="fault options") from exc
+            env_key = os.environ.get("SIGNALS_CONNECT_API_KEY")
+            config = SandboxConfig(
+                db_path=db,
+                api_keys=frozenset(api_key or [env_key or DEFAULT_API_KEY]),
+                app_keys=frozenset(app_key or DEFAULT_APP_KEYS),
+                tier=tier or os.environ.get("SIGNALS_TIER") or "premium",
+                benchmark=benchmark,
+                seed=seed,
+                faults=faults,
+            )
+            serve(config, host=host, port=port)
+        except ConfigurationError as exc:
+            log.error("configuration_error", error=str(exc), setting=exc.setting)  # noqa: TRY400
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_CONFIG) from exc

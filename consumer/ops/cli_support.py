@@ -1,0 +1,97 @@
+"""What the operations subcommands share: settings, consoles, option parsing, exit codes.
+
+Exit codes (consumer.cli): 0 done; 1 the command refused or failed (message on stderr);
+2 bad usage; 3 configuration error; 4 the Connect API refused the API key; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from consumer.config import Settings
+from consumer.errors import ApiAuthError, ConfigurationError, ConsumerError
+from consumer.ops.ranges import parse_iso_ms, parse_rate
+
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "guarded",
+    "iso_ms",
+    "load",
+    "rate",
+    "stderr_console",
+    "stdout_console",
+]
+
+EXIT_INTERRUPTED = 130
+_WIDE = 160
+
+
+def load(**overrides: Any) -> Settings:
+    """The settings (plus ``overrides`` that are not None), logging configured."""
+    from consumer.config import load_settings
+    from consumer.logs import configure_logging
+
+    settings = load_settings()
+    changes = {name: value for name, value in overrides.items() if value is not None}
+    if changes:
+        settings = settings.model_copy(update=changes)
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def stdout_console() -> Console:
+    """Results (tables, summaries): stdout, wide when it is not a terminal."""
+    console = Console()
+    return console if console.is_terminal else Console(width=_WIDE)
+
+
+def stderr_console() -> Console:
+    """Progress bars and warnings: stderr."""
+    console = Console(stderr=True)
+    return console if console.is_terminal else Console(stderr=True, width=_WIDE)
+
+
+def iso_ms(value: str | None, option: str) -> int | None:
+    """Epoch ms of an ISO 8601 option value; a usage error (exit 2) naming ``option``."""
+    if value is None:
+        return None
+    try:
+        return parse_iso_ms(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from exc
+
+
+def rate(value: str | None, option: str) -> float | None:
+    """Records per second of ``N/s`` / ``N/min``; a usage error naming ``option``."""
+    if value is None:
+        return None
+    try:
+        return parse_rate(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=option) from exc
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn the consumer's errors into a message on stderr and the documented exit code."""
+    from consumer.cli import EXIT_AUTH, EXIT_CONFIG, EXIT_ERROR
+
+    try:
+        yield
+    except ApiAuthError as exc:
+        typer.echo(f"error: the Connect API refused the API key: {exc}", err=True)
+        raise typer.Exit(EXIT_AUTH) from exc
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_CONFIG) from exc
+    except ConsumerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    except KeyboardInterrupt as exc:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from exc

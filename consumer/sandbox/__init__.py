@@ -1,0 +1,14 @@
+"""A local stand-in for the Connect ``createSignals`` GraphQL API (docs/sandbox.md).
+
+graphql-core (schema, parsing, validation, execution) + Starlette/uvicorn (HTTP) + SQLite
+(contacts, signals, sessions). Validation uses :mod:`consumer.signals.rules`, the same rules
+the consumer applies before sending.
+"""
+
+from __future__ import annotations
+
+from consumer.sandbox.app import create_app
+from consumer.sandbox.faults import FaultInjector, Faults
+from consumer.sandbox.service import MAX_SIGNALS, Sandbox, SandboxConfig
+
+__all__ = ["MAX_SIGNALS", "FaultInjector", "Faults", "Sandbox", "SandboxConfig", "create_app"]

@@ -1,0 +1,198 @@
+"""The sandbox's behaviour behind the GraphQL schema: validation, ids, contacts, counters.
+
+:meth:`Sandbox.create_signals` is the ``createSignals`` resolver's work: at most
+:data:`MAX_SIGNALS` signals; every signal checked with the shared rules
+(:func:`consumer.signals.rules.validate_input`, the same function the consumer runs before
+sending) against the configured tier and known app keys; any invalid signal rejects the whole
+mutation with a ``BAD_USER_INPUT`` error listing ``{index, field, reason}`` per violation;
+otherwise one uuid4 per signal, in order, and (unless in benchmark mode) the signals stored.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from graphql import GraphQLError
+
+from consumer.errors import ConfigurationError
+from consumer.sandbox.faults import FaultInjector, Faults
+from consumer.sandbox.stats import Stats
+from consumer.sandbox.store import Incoming, Store
+from consumer.signals.catalog import TIER_SIGNAL_TYPES
+from consumer.signals.model import Violation
+from consumer.signals.rules import NOT_ENTITLED, validate_input
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_APP_KEYS",
+    "DEFAULT_DB",
+    "MAX_SIGNALS",
+    "Sandbox",
+    "SandboxConfig",
+    "uuid4_strings",
+]
+
+#: At most this many signals per mutation (reference 2.1).
+MAX_SIGNALS: Final = 500
+DEFAULT_API_KEY: Final = "sandbox-api-key"
+DEFAULT_APP_KEYS: Final = ("sandbox-app", "demo-app")
+DEFAULT_DB: Final = Path(".cache/sandbox/sandbox.db")
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """How one sandbox behaves (the CLI options)."""
+
+    db_path: Path | str = DEFAULT_DB
+    api_keys: frozenset[str] = frozenset({DEFAULT_API_KEY})
+    app_keys: frozenset[str] = frozenset(DEFAULT_APP_KEYS)
+    tier: str = "premium"
+    benchmark: bool = False
+    seed: int = 0
+    faults: Faults = field(default_factory=Faults)
+
+    def __post_init__(self) -> None:
+        if self.tier not in TIER_SIGNAL_TYPES:
+            raise ConfigurationError(
+                f"unknown subscription tier {self.tier!r} (pro, premium, ultimate)",
+                setting="--tier",
+            )
+        if not self.api_keys:
+            raise ConfigurationError("at least one API key is needed", setting="--api-key")
+
+
+_VERSION_4: Final = bytes.maketrans(bytes(range(256)), bytes((b & 0x0F) | 0x40 for b in range(256)))
+_VARIANT_1: Final = bytes.maketrans(bytes(range(256)), bytes((b & 0x3F) | 0x80 for b in range(256)))
+
+
+def uuid4_strings(count: int) -> list[str]:
+    """``count`` random (version 4) UUIDs as strings, like ``str(uuid.uuid4())`` but in bulk."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = raw[6::16].translate(_VERSION_4)
+    raw[8::16] = raw[8::16].translate(_VARIANT_1)
+    text = raw.hex()
+    return [
+        f"{text[i : i + 8]}-{text[i + 8 : i + 12]}-{text[i + 12 : i + 16]}-"
+        f"{text[i + 16 : i + 20]}-{text[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
+
+
+def _reason(violations: list[Violation]) -> str:
+    first = violations[0]
+    if first.reason.startswith(NOT_ENTITLED):
+        return "not_entitled"
+    if first.field == "appKey" and first.reason == "unknown app key":
+        return "unknown_app_key"
+    return f"invalid:{first.field}"
+
+
+def _identity(attributes: Mapping[str, Any]) -> tuple[str, str]:
+    for kind, value in attributes.items():
+        if value is not None:
+            return kind, value
+    raise AssertionError("validated input without an identifiable attribute")  # pragma: no cover
+
+
+class Sandbox:
+    """One sandbox: configuration, store, faults and counters."""
+
+    def __init__(self, config: SandboxConfig, *, clock: Any = time.time) -> None:
+        self.config = config
+        self.store = Store(config.db_path)
+        self.stats = Stats()
+        self.faults = FaultInjector(config.faults, seed=config.seed)
+        self._clock = clock
+        self._app_keys = config.app_keys
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()
+
+    def now_ms(self) -> int:
+        """The current time in epoch milliseconds."""
+        return int(self._clock() * 1000)
+
+    def authorised(self, api_key: str | None) -> bool:
+        """Whether ``api_key`` is one of the accepted keys."""
+        return api_key is not None and api_key in self.config.api_keys
+
+    def reset(self, *, data: bool = False) -> None:
+        """Zero the counters; delete contacts, signals and sessions too when ``data``."""
+        self.stats.reset()
+        if data:
+            self.store.clear()
+
+    def create_signals(self, inputs: Sequence[Any]) -> list[str]:
+        """Validate and accept ``inputs`` whole, or raise a BAD_USER_INPUT GraphQLError."""
+        count = len(inputs)
+        if count > MAX_SIGNALS:
+            self.stats.rejected(Counter({"too_many_signals": count}))
+            raise GraphQLError(
+                f"at most {MAX_SIGNALS} signals per mutation, got {count}",
+                extensions={
+                    "code": "BAD_USER_INPUT",
+                    "violations": [],
+                    "maxSignals": MAX_SIGNALS,
+                    "signalCount": count,
+                },
+            )
+        tier, app_keys = self.config.tier, self._app_keys
+        invalid: list[tuple[int, list[Violation]]] = []
+        for index, obj in enumerate(inputs):
+            violations = validate_input(obj, tier=tier, known_app_keys=app_keys)
+            if violations:
+                invalid.append((index, violations))
+        if invalid:
+            self._reject(count, invalid)
+        ids = uuid4_strings(count)
+        if self.config.benchmark:
+            self.stats.accepted(count)
+            return ids
+        batch = []
+        for signal_id, obj in zip(ids, inputs, strict=True):
+            kind, value = _identity(obj["identifiableAttributes"])
+            batch.append(
+                Incoming(
+                    signal_id=signal_id,
+                    app_key=obj["appKey"],
+                    identity_kind=kind,
+                    identity_value=value,
+                    content=obj["signalContent"],
+                    session_id=obj.get("sessionId"),
+                    test=bool(obj.get("test")),
+                )
+            )
+        discarded = self.store.add_signals(batch, self.now_ms())
+        self.stats.accepted(count, discarded=len(discarded), stored=count - len(discarded))
+        return ids
+
+    def _reject(self, count: int, invalid: list[tuple[int, list[Violation]]]) -> None:
+        reasons: Counter[str] = Counter(_reason(violations) for _, violations in invalid)
+        if count > len(invalid):
+            reasons["batch_rejected"] = count - len(invalid)
+        self.stats.rejected(reasons)
+        index, violations = invalid[0]
+        total = sum(len(v) for _, v in invalid)
+        message = (
+            f"signals[{index}].{violations[0].field}: {violations[0].reason} "
+            f"({total} violation{'s' if total != 1 else ''} in {len(invalid)} of {count} "
+            "signals; the mutation was rejected)"
+        )
+        raise GraphQLError(
+            message,
+            extensions={
+                "code": "BAD_USER_INPUT",
+                "violations": [
+                    {"index": i, "field": v.field, "reason": v.reason}
+                    for i, found in invalid
+                    for v in found
+                ],
+            },
+        )

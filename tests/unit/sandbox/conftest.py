@@ -1,0 +1,17 @@
+"""Fixtures of the sandbox unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.unit.sandbox.helpers import Client, sandbox_client
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    """A premium-tier sandbox on a fresh SQLite file, served in-process."""
+    with sandbox_client(tmp_path / "sandbox.db") as made:
+        yield made
