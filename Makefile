@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+FAULT_EVENTS ?= 200000
 
 .PHONY: help venv test test-unit test-integration lint fmt stack-up stack-down stack-status \
         demo sandbox schemas-check faults bench tools browser clean
@@ -22,9 +23,10 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) ## create .venv with the package and dev tools
 
 test: $(STAMP) browser ## unit + integration tests (starts and stops the local stack)
-	@$(MAKE) --no-print-directory stack-up
-	@status=0; $(PY) -m pytest tests $(PYTEST_ARGS) || status=$$?; \
-	  $(MAKE) --no-print-directory stack-down; exit $$status
+	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
+	  $(MAKE) --no-print-directory stack-up || exit $$?; \
+	  status=0; $(PY) -m pytest tests $(PYTEST_ARGS) || status=$$?; \
+	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
 test-unit: $(STAMP) ## unit tests only (no network)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
@@ -63,9 +65,10 @@ stack-status: $(STAMP) ## show whether the stack is running
 	$(PY) dev/stack.py status
 
 demo: $(STAMP) ## the main job end to end on the embedded default, with a summary
-	@$(MAKE) --no-print-directory stack-up
-	@status=0; $(PY) dev/demo.py || status=$$?; \
-	  $(MAKE) --no-print-directory stack-down; exit $$status
+	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
+	  $(MAKE) --no-print-directory stack-up || exit $$?; \
+	  status=0; $(PY) dev/demo.py || status=$$?; \
+	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
 sandbox: $(STAMP) ## run the Connect sandbox in the foreground (http://127.0.0.1:8080/)
 	$(VENV)/bin/signals-consumer sandbox
@@ -75,14 +78,16 @@ schemas-check: $(STAMP) ## register schemas/ and check BACKWARD compatibility
 	$(PY) dev/schemas_check.py
 
 faults: $(STAMP) ## zero-loss fault-injection run (FAULT_EVENTS=200000 by default)
-	@$(MAKE) --no-print-directory stack-up
-	@status=0; $(PY) -m pytest tests/faults -m slow -s $(PYTEST_ARGS) || status=$$?; \
-	  $(MAKE) --no-print-directory stack-down; exit $$status
+	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
+	  $(MAKE) --no-print-directory stack-up || exit $$?; \
+	  status=0; FAULT_EVENTS=$(FAULT_EVENTS) $(PY) -m pytest tests/faults -s $(PYTEST_ARGS) || status=$$?; \
+	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
 bench: $(STAMP) ## benchmarks; results in bench/RESULTS.md
-	@$(MAKE) --no-print-directory stack-up
-	@status=0; $(PY) bench/run.py || status=$$?; \
-	  $(MAKE) --no-print-directory stack-down; exit $$status
+	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
+	  $(MAKE) --no-print-directory stack-up || exit $$?; \
+	  status=0; $(PY) bench/run.py || status=$$?; \
+	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
 clean: ## remove caches (keeps downloaded jars in .cache)
 	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info

@@ -13,6 +13,7 @@ from typing import Any
 
 from consumer import __version__
 from consumer.config import Settings
+from consumer.logs import kafka_logger
 
 __all__ = ["admin_config", "common_config", "consumer_config", "producer_config"]
 
@@ -24,6 +25,7 @@ def common_config(settings: Settings) -> dict[str, Any]:
         "bootstrap.servers": s.kafka_bootstrap_servers,
         "client.id": f"signals-consumer-{__version__}@{socket.gethostname()}",
         "security.protocol": s.kafka_security_protocol,
+        "logger": kafka_logger(),  # librdkafka's lines become structured JSON events
     }
     if s.kafka_sasl_mechanism:
         conf["sasl.mechanism"] = s.kafka_sasl_mechanism

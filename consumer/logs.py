@@ -15,7 +15,15 @@ from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging", "get_logger", "mask_email", "mask_phone", "mask_pii", "mask_text"]
+__all__ = [
+    "configure_logging",
+    "get_logger",
+    "kafka_logger",
+    "mask_email",
+    "mask_phone",
+    "mask_pii",
+    "mask_text",
+]
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _PHONE = re.compile(r"\+\d{6,15}")
@@ -41,13 +49,17 @@ def _mask(value: Any) -> Any:
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):
-        return {k: ("**********" if _SECRET_KEYS.search(str(k)) else _mask(v)) for k, v in value.items()}
+        return {
+            k: ("**********" if _SECRET_KEYS.search(str(k)) else _mask(v)) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_mask(v) for v in value]
     return value
 
 
-def mask_pii(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def mask_pii(
+    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog processor: mask emails/phones in every value, hide secret-looking keys."""
     for key in list(event_dict):
         if _SECRET_KEYS.search(key):
@@ -86,3 +98,22 @@ def get_logger(name: str | None = None, **initial: Any) -> Any:
     if name:
         initial = {"component": name, **initial}
     return logger.bind(**initial) if initial else logger
+
+
+class _StructlogHandler(logging.Handler):
+    """Forwards stdlib records (librdkafka's, via confluent-kafka's ``logger``) to structlog."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = record.levelname.lower()
+        method = getattr(get_logger("librdkafka"), level if level != "critical" else "error")
+        method("librdkafka_log", client=record.name, message=record.getMessage())
+
+
+def kafka_logger() -> logging.Logger:
+    """A stdlib logger for confluent-kafka's ``logger`` setting: librdkafka lines as JSON events."""
+    logger = logging.getLogger("signals_consumer.librdkafka")
+    if not logger.handlers:
+        logger.addHandler(_StructlogHandler())
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+    return logger

@@ -22,7 +22,7 @@ from typing import Any
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from rich.console import Console
@@ -78,7 +78,7 @@ def _event(n: int, fields: dict[str, Any], **identity: Any) -> dict[str, Any]:
         "sessionId": f"session-{n % 7}",
         "attributes": {"source": "demo"},
     }
-    return {**base, **(identity or {"contactKey": f"contact-{n % 13}"}), **fields}
+    return {**base, **(identity or {"email": f"demo.user{n % 13}@example.com"}), **fields}
 
 
 def _wait_http(url: str, timeout_s: float) -> None:
@@ -101,12 +101,15 @@ def _produce(topic: str) -> tuple[int, Counter[str]]:
     n = 0
     for schema_name, fields in SAMPLES.items():
         schema = (ROOT / "schemas" / f"{schema_name}.avsc").read_text()
-        serialize = AvroSerializer(registry, schema)
+        # several record types share the topic: one subject per record (RecordNameStrategy)
+        serialize = AvroSerializer(
+            registry, schema, conf={"subject.name.strategy": record_subject_name_strategy}
+        )
         ctx = SerializationContext(topic, MessageField.VALUE)
         for _ in range(PER_TYPE):
             n += 1
             event = _event(n, fields)
-            producer.produce(topic, key=event["contactKey"].encode(), value=serialize(event, ctx))
+            producer.produce(topic, key=event["email"].encode(), value=serialize(event, ctx))
             produced += 1
         if schema_name == "add_to_cart_event":  # two invalid e-mail addresses
             for bad in ("not-an-email", "also@bad"):
@@ -217,6 +220,12 @@ def main() -> int:
         table.add_row("mutations sent (accepted)", str(int(summary.get("mutations_ok", 0))))
         for reason, count in sorted(dead.items()):
             table.add_row(f"dead-lettered: {reason}", str(count))
+        arrived = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{PORT}/admin/stats").read())
+        table.add_row("sandbox: signals accepted", str(arrived["signals"]["accepted"]))
+        table.add_row(
+            "sandbox: contacts / sessions stored",
+            "{contacts} / {sessions}".format(**arrived["stored"]),
+        )
         table.add_row("consumer exit code", str(code))
         table.add_row("time taken (s)", f"{elapsed:.1f}")
         console.print(table)
@@ -227,7 +236,14 @@ def main() -> int:
         )
         if dead != expected:
             console.print(f"[red]dead letters {dict(dead)} differ from expected {dict(expected)}")
-        console.print(f"Sandbox page: http://127.0.0.1:{PORT}/ (stopped with the demo)")
+        page = f"http://127.0.0.1:{PORT}/"
+        if os.environ.get("DEMO_KEEP_SANDBOX") == "1" and sys.stdin.isatty():
+            console.print(f"Sandbox page: {page} - press Enter to stop the demo")
+            input()
+        else:
+            console.print(
+                f"Sandbox page: {page} (stopped with the demo; DEMO_KEEP_SANDBOX=1 keeps it open)"
+            )
         return 0 if ok else 1
     finally:
         sandbox.terminate()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
-from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
@@ -64,7 +64,11 @@ class Workload:
         self._rng = random.Random(20261129)
         self._registry = registry = SchemaRegistryClient({"url": registry_url})
         self._serializers = {
-            name: AvroSerializer(registry, (SCHEMAS / file).read_text())
+            name: AvroSerializer(
+                registry,
+                (SCHEMAS / file).read_text(),
+                conf={"subject.name.strategy": record_subject_name_strategy},
+            )
             for name, file in {**GOOD_RECORDS, "PageViewEvent": "page_view_event.avsc"}.items()
         }
         self._ctx = SerializationContext(topic, MessageField.VALUE)
@@ -80,6 +84,7 @@ class Workload:
         )
         self._thread = threading.Thread(target=self._run, name="workload", daemon=True)
         self.done = threading.Event()
+        self.error: Exception | None = None
 
     def start(self) -> None:
         """Start producing in the background."""
@@ -123,6 +128,15 @@ class Workload:
         return self._serializers["PageViewEvent"](event, self._ctx), kind
 
     def _run(self) -> None:
+        try:
+            self._produce_all()
+        except Exception as exc:
+            self.error = exc
+            raise
+        finally:
+            self._registry.close()
+
+    def _produce_all(self) -> None:
         started = time.monotonic()
         for n in range(self.total):
             value, kind = self._value(n)
@@ -156,5 +170,4 @@ class Workload:
                 time.sleep(delay)
         while self._producer.flush(1.0) > 0:
             pass
-        self._registry.close()
         self.done.set()

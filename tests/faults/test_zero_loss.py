@@ -210,7 +210,7 @@ def test_every_event_is_accepted_or_dead_lettered_under_faults(
         last_fault = time.monotonic()
 
         workload.join(600)
-        assert workload.done.is_set(), "the producer did not finish"
+        assert workload.done.is_set(), f"the producer did not finish: {workload.error!r}"
         assert not workload.expected.failed, workload.expected.failed[:5]
         expected = workload.expected
         sandbox.set_faults()  # the tail drains without background faults

@@ -227,7 +227,8 @@ def test_api_rejected_signal_is_isolated(
     topic = make_topic(partitions=1)
     produce_events(kafka_bootstrap, schema_registry_url, topic, [cart_event(n) for n in range(20)])
     settings = pipeline_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
-    real = Translator(settings).translate
+    translator = Translator(settings)
+    real = translator.translate
 
     def translate(msg: KafkaMessage) -> Signal:
         signal = real(msg)
@@ -235,7 +236,10 @@ def test_api_rejected_signal_is_isolated(
             return Signal(signal.app_key, "email", "not-an-email", signal.content)
         return signal
 
-    pipeline = run_until_idle(settings, translate=translate)
+    try:
+        pipeline = run_until_idle(settings, translate=translate)
+    finally:
+        translator.close()
     totals = pipeline.metrics.totals()
     assert totals["delivered"] == 19
     assert totals["dead_lettered_by_reason"] == {"rejected_by_api": 1}
