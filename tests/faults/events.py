@@ -80,6 +80,7 @@ class Workload:
                 "linger.ms": 20,
                 "message.timeout.ms": 600_000,
                 "log_level": 0,
+                "error_cb": lambda _err: None,  # broker-down noise while the broker is stopped
             }
         )
         self._thread = threading.Thread(target=self._run, name="workload", daemon=True)
