@@ -8,7 +8,6 @@ delivery report, so the DLQ can be checked record by record.
 
 from __future__ import annotations
 
-import random
 import struct
 import threading
 import time
@@ -33,7 +32,7 @@ GOOD_RECORDS = {
 }
 #: poison kind -> the dead-letter ``signals.error.code`` it must get
 POISON_KINDS = {
-    "garbage": "undecodable",
+    "truncated": "undecodable",
     "wrong_magic": "undecodable",
     "unknown_schema": "unknown_schema",
     "invalid_value": "invalid_signal",
@@ -61,7 +60,6 @@ class Workload:
         self.topic, self.total, self.rate = topic, total, rate_per_s
         self.expected = Expected()
         self._lock = threading.Lock()
-        self._rng = random.Random(20261129)
         self._registry = registry = SchemaRegistryClient({"url": registry_url})
         self._serializers = {
             name: AvroSerializer(
@@ -113,8 +111,9 @@ class Workload:
             record = records[n % len(records)]
             return self._serializers[record](self._event(n, record), self._ctx), None
         kind = list(POISON_KINDS)[(n // 100) % len(POISON_KINDS)]
-        if kind == "garbage":
-            return b"\x00" + bytes(self._rng.getrandbits(8) for _ in range(24)), kind
+        if kind == "truncated":  # a known schema id, then half an Avro body
+            good = self._serializers["OrderEvent"](self._event(n, "OrderEvent"), self._ctx)
+            return good[: 5 + (len(good) - 5) // 2], kind
         if kind == "wrong_magic":
             good = self._serializers["OrderEvent"](self._event(n, "OrderEvent"), self._ctx)
             return b"\x07" + good[1:], kind
