@@ -99,7 +99,7 @@ def test_consumer_encoding_reads_like_graphql_core(values: list[Any]) -> None:
     fast = parse_literal_list(text)
     slow = _graphql(text)
     assert slow is not None
-    if not _has_long_integer(values):
+    if not _has_long_integer(values) and re.search(r"[0-9]{19}", text) is None:
         assert fast is not None, text  # the encoder's output is inside the subset
     if fast is not None:
         assert _typed(fast) == _typed(slow)
