@@ -69,6 +69,16 @@ def mask_pii(
     return event_dict
 
 
+class _Stderr:
+    """Writes to whatever ``sys.stderr`` is now (test runners and daemons swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     """Configure structlog once for the process (JSON unless ``fmt`` is console or a TTY)."""
     use_console = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
@@ -87,7 +97,7 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
 
