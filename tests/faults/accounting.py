@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 __all__ = ["Ledger", "accepted_event_ids", "committed_vs_end", "read_dead_letters"]
 
@@ -79,7 +79,15 @@ def committed_vs_end(
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "log_level": 0})
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
-        committed = {tp.partition: tp.offset for tp in consumer.committed(tps, 30)}
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                committed = {tp.partition: tp.offset for tp in consumer.committed(tps, 30)}
+                break
+            except KafkaException:  # a restarted broker may still be loading the coordinator
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         return {
             p: (committed[p], consumer.get_watermark_offsets(TopicPartition(topic, p), 30)[1])
             for p in range(partitions)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
@@ -90,9 +90,28 @@ def _poll(
     return out
 
 
+_COORDINATOR_MOVING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError._TIMED_OUT,
+}
+
+
 def _committed_total(consumer: Consumer, topic: str, partitions: int) -> int:
+    """Sum of committed offsets; retried while a restarted broker is still loading the group
+    coordinator (NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS are retriable)."""
     tps = [TopicPartition(topic, p) for p in range(partitions)]
-    return sum(max(tp.offset, 0) for tp in consumer.committed(tps, timeout=30))
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return sum(max(tp.offset, 0) for tp in consumer.committed(tps, timeout=30))
+        except KafkaException as exc:
+            err = exc.args[0]
+            transient = err.retriable() or err.code() in _COORDINATOR_MOVING
+            if not transient or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def test_avro_round_trip_through_twelve_partitions(
