@@ -37,6 +37,7 @@ from consumer.logs import get_logger
 from consumer.pipeline.dlq import RetriesExhaustedError
 from consumer.pipeline.engine import InternalTranslateError
 from consumer.pipeline.outcomes import ApiRejectedSignal
+from consumer.pipeline.sender import split_rejected
 from consumer.signals.model import Signal
 
 __all__ = ["DelayFn", "Delivery", "Failure", "Pending", "SendFn", "prepare"]
@@ -121,21 +122,6 @@ def _schema_id(msg: KafkaMessage) -> int | None:
     return None
 
 
-def _split(
-    chunk: list[Pending], violations: Mapping[int, str], default: str
-) -> tuple[list[tuple[Pending, str]], list[list[Pending]]]:
-    named = {i: msg for i, msg in violations.items() if 0 <= i < len(chunk)}
-    if len(chunk) == 1:
-        message = next(iter(named.values()), None) or next(iter(violations.values()), "")
-        return [(chunk[0], message or default)], []
-    if named:
-        bad = [(chunk[i], msg) for i, msg in sorted(named.items())]
-        rest = [p for i, p in enumerate(chunk) if i not in named]
-        return bad, ([rest] if rest else [])
-    half = len(chunk) // 2
-    return [], [chunk[:half], chunk[half:]]
-
-
 class Delivery:
     """Sends :class:`Pending` records one mutation at a time (see the module docstring)."""
 
@@ -183,7 +169,7 @@ class Delivery:
                 )
             except PermanentError as exc:  # ApiAuthError is not one: it propagates
                 violations: Mapping[int, str] = getattr(exc, "violations", None) or {}
-                bad, again = _split(chunk, violations, str(exc))
+                bad, again = split_rejected(chunk, violations, default=str(exc))
                 failed.extend(
                     Failure(p, p.msg, ApiRejectedSignal(message, raw=p.msg, schema_id=p.schema_id))
                     for p, message in bad

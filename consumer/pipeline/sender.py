@@ -17,11 +17,14 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from consumer.pipeline.batcher import Item
 from consumer.pipeline.offsets import TopicPartitionKey
 
 __all__ = ["Job", "Outcome", "SendFn", "WorkerPool", "split_rejected"]
+
+T = TypeVar("T")
 
 #: Sends the given pre-encoded signal literals as one mutation; returns the signal ids.
 SendFn = Callable[[Sequence[str]], list[str]]
@@ -78,8 +81,8 @@ class Job:
 
 
 def split_rejected(
-    chunk: list[Item], violations: Mapping[int, str], *, default: str = "rejected by the API"
-) -> tuple[list[tuple[Item, str]], list[list[Item]]]:
+    chunk: list[T], violations: Mapping[int, str], *, default: str = "rejected by the API"
+) -> tuple[list[tuple[T, str]], list[list[T]]]:
     """Split a rejected chunk: ``(bad items with the API's message, chunks to send again)``.
 
     Named (valid) indexes are dead-lettered and the rest resent as one chunk; a single signal

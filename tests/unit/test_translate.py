@@ -22,6 +22,7 @@ from consumer.mapping.tables import RECORD_SIGNAL_TYPES
 from consumer.translate import Translator
 from tests.unit.avro.fakes import Message, RegistryStub, frame, our_schemas, settings
 from tests.unit.mapping.samples import sample
+from tests.unit.pipeline.fakes import FakeMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -45,7 +46,7 @@ def translator(stub: RegistryStub | None = None, **over: Any) -> Translator:
     return Translator(config, registry=(stub or registry_stub()).registry(), custom=custom)
 
 
-def cart_message(**changes: Any) -> Message:
+def cart_message(**changes: Any) -> FakeMessage:
     """A framed AddToCartEvent sample with ``changes``."""
     event = sample("AddToCartEvent", **changes)
     return Message(frame(IDS["AddToCartEvent"], SCHEMAS["AddToCartEvent"], event))

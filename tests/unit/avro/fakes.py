@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import httpx
 
 from consumer.avro.registry import SchemaRegistry
 from consumer.config import Settings
-from consumer.kafka_types import Header
+from tests.unit.pipeline.fakes import FakeMessage
 
 __all__ = [
     "SCHEMAS_DIR",
@@ -65,37 +65,9 @@ def frame(schema_id: int, schema: Any, record: Any) -> bytes:
     return b"\x00" + schema_id.to_bytes(4, "big") + body(schema, record)
 
 
-@dataclass
-class Message:
-    """A consumed record (satisfies consumer.kafka_types.KafkaMessage)."""
-
-    _value: bytes | None
-    _topic: str = "events"
-    _partition: int = 0
-    _offset: int = 0
-    _key: bytes | None = b"k"
-    _headers: list[Header] | None = None
-
-    def topic(self) -> str | None:
-        return self._topic
-
-    def partition(self) -> int | None:
-        return self._partition
-
-    def offset(self) -> int | None:
-        return self._offset
-
-    def key(self) -> bytes | None:
-        return self._key
-
-    def value(self) -> bytes | None:
-        return self._value
-
-    def headers(self) -> Sequence[Header] | None:
-        return self._headers
-
-    def timestamp(self) -> tuple[int, int]:
-        return (1, 1_700_000_000_000)
+def Message(value: bytes | None, _topic: str = "events") -> FakeMessage:
+    """A consumed record holding ``value`` (the pipeline tests' fake)."""
+    return FakeMessage(_topic, 0, 0, value)
 
 
 @dataclass

@@ -101,6 +101,7 @@ def sandbox_client(
     *,
     tier: str = "premium",
     benchmark: bool = False,
+    record_latency: bool = False,
     faults: Faults | None = None,
     app_keys: Sequence[str] = (APP_KEY, "sandbox-app"),
     clock: Any = None,
@@ -112,6 +113,7 @@ def sandbox_client(
         app_keys=frozenset(app_keys),
         tier=tier,
         benchmark=benchmark,
+        record_latency=record_latency,
         seed=7,
         faults=faults or Faults(),
     )

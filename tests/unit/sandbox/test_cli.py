@@ -31,6 +31,8 @@ def test_help_lists_the_options() -> None:
     assert result.returncode == 0
     for option in ("--port", "--db", "--api-key", "--app-key", "--tier", "--benchmark"):
         assert option in result.stdout
+    for option in ("--record-latency",):
+        assert option in result.stdout
     for option in ("--throttle-rate", "--timeout-delay-s", "--outage-mode", "--seed"):
         assert option in result.stdout
 

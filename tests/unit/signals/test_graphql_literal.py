@@ -65,6 +65,17 @@ def test_any_json_like_input_round_trips(content: dict[str, Any]) -> None:
     assert _same(signal, _parsed_signals(build_mutation([encode_input(signal)]))[0])
 
 
+def test_strings_starting_with_a_colon_round_trip() -> None:
+    """Strings that start with ':' (keys or values, in objects and lists) keep their meaning."""
+    content = {"a": ":", "b": [":x", ":"], "c": {"d": ":", "e": "::"}, "f": "x:"}
+    signal = {"appKey": ":app", "identifiableAttributes": {"email": "a@b.io"}}
+    signal["signalContent"] = content
+    literal = encode_input(signal)
+    assert _same(signal, _parsed_signals(build_mutation([literal]))[0])
+    with pytest.raises(ValueError, match="not a GraphQL name"):
+        encode_input({"signalContent": {":x": 1}})
+
+
 @settings(max_examples=300, deadline=None)
 @given(TEXT)
 def test_any_string_round_trips(text: str) -> None:
