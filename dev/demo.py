@@ -30,8 +30,12 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "signals-consumer"
-BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
-REGISTRY = os.environ.get("SCHEMA_REGISTRY_URL", "http://localhost:8081")
+BOOTSTRAP = os.environ.get(
+    "KAFKA_BOOTSTRAP_SERVERS", f"localhost:{os.environ.get('KAFKA_PORT', '9092')}"
+)
+REGISTRY = os.environ.get(
+    "SCHEMA_REGISTRY_URL", f"http://localhost:{os.environ.get('SCHEMA_REGISTRY_PORT', '8081')}"
+)
 PORT = int(os.environ.get("DEMO_SANDBOX_PORT", "8080"))
 API_KEY = os.environ.get("DEMO_API_KEY", "demo-api-key")
 APP_KEY = os.environ.get("DEMO_APP_KEY", "demo-app")
@@ -96,7 +100,9 @@ def _wait_http(url: str, timeout_s: float) -> None:
 def _produce(topic: str) -> tuple[int, Counter[str]]:
     """Produce the sample events; returns (count, expected dead letters by reason)."""
     registry = SchemaRegistryClient({"url": REGISTRY})
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True})
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "log_level": 3}
+    )
     produced, expected = 0, Counter[str]()
     n = 0
     for schema_name, fields in SAMPLES.items():

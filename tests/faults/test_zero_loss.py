@@ -118,6 +118,7 @@ def test_every_event_is_accepted_or_dead_lettered_under_faults(
     stack_control: StackControl,
     fault_sandbox: SandboxHandle,
     tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Under kills, restarts, broker/registry/API outages, throttling and errors nothing is lost."""
     started = time.monotonic()
@@ -239,7 +240,8 @@ def test_every_event_is_accepted_or_dead_lettered_under_faults(
     report.duplicate_bound = disruptive * MAX_BUFFERED
     report.uncommitted_partitions = sum(1 for c, e in ends.values() if c < e)
     report.wall_s = time.monotonic() - started
-    print("\n" + report.markdown(), flush=True)
+    with capsys.disabled():  # the figures belong in the test output even when it passes
+        print("\n" + report.markdown(), flush=True)
     report.write(f"{EVENTS:,} events")
 
     assert expected.produced == EVENTS
