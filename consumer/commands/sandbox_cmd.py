@@ -45,6 +45,14 @@ def register(app: typer.Typer) -> None:
         benchmark: Annotated[
             bool, typer.Option("--benchmark", help="Parse and validate; store only counters.")
         ] = False,
+        record_latency: Annotated[
+            bool,
+            typer.Option(
+                "--record-latency",
+                help="Keep signalTimestamp -> acceptance latencies (a bounded sample) and the "
+                "acceptance window; shown under 'latency' in /admin/stats.",
+            ),
+        ] = False,
         seed: Annotated[
             int, typer.Option("--seed", help="Seed of the fault injection's random draws.")
         ] = 0,
@@ -130,6 +138,7 @@ def register(app: typer.Typer) -> None:
                 app_keys=frozenset(app_key or DEFAULT_APP_KEYS),
                 tier=tier or os.environ.get("SIGNALS_TIER") or "premium",
                 benchmark=benchmark,
+                record_latency=record_latency,
                 seed=seed,
                 faults=faults,
             )

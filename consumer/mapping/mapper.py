@@ -205,8 +205,9 @@ class Mapper:
     def _map_table(self, plan: _TablePlan, data: dict[str, Any], topic: str) -> Signal:
         signal_type = plan.signal_type
         own: dict[str, Any] = {}
+        get = data.get
         for source, target, required, also in plan.fields:
-            value = data.get(source)
+            value = get(source)
             if value is None:
                 if required:
                     raise MappingError(f"{source} is required for {signal_type}", field=source)
@@ -216,15 +217,15 @@ class Mapper:
                     continue
                 value = plain(value)
             own[target] = value
-            for extra in also:
-                own[extra] = value
-        unknown = data.keys() - plan.known
-        if unknown:  # unknown fields pass through, in the event's order
+            if also:
+                for extra in also:
+                    own[extra] = value
+        if not data.keys() <= plan.known:  # unknown fields pass through, in the event's order
+            known = plan.known
             for key, value in data.items():
-                if key in unknown and value is not None:
+                if key not in known and value is not None:
                     own[key] = plain(value)
         settings = self._settings
-        get = data.get
         return assemble(
             signal_type=signal_type,
             own=own,

@@ -107,6 +107,7 @@ class Engine(OutcomeHandling):
         self.backpressure = False
         self.awaiting: dict[TopicPartitionKey, int] = {}
         self._registry_attempts: dict[TopicPartitionKey, int] = {}
+        self._consumed: dict[str, Any] = {}
         self.last_progress = clock()
 
     # --- 2. consume ---------------------------------------------------------------------------
@@ -117,7 +118,10 @@ class Engine(OutcomeHandling):
         if self.draining or tp in self.awaiting or tp not in self.assigned:
             return False  # redelivered later (seek back / next owner); never committed past
         epoch = self.tracker.track(tp, offset)
-        self.metrics.events_consumed.labels(topic).inc()
+        consumed = self._consumed.get(topic)
+        if consumed is None:  # labels() costs a lock and a tuple per call: keep the child
+            consumed = self._consumed[topic] = self.metrics.events_consumed.labels(topic)
+        consumed.inc()
         try:
             signal = self._translate(msg)
             literal = self._encode(signal.as_input())

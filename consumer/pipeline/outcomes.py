@@ -90,13 +90,18 @@ class OutcomeHandling:
         self.metrics.mutations.labels("ok").inc()
         now_ms = self._wall_ms()
         finished = 0
+        by_topic: dict[str, int] = {}
+        finish, observe = self.tracker.finish, self.metrics.event_to_accepted.observe
         for item in chunk:
-            if self.tracker.finish(item.tp, item.offset, item.epoch):
+            if finish(item.tp, item.offset, item.epoch):
                 finished += 1
-                self.metrics.delivered.labels(item.tp[0]).inc()
+                topic = item.tp[0]
+                by_topic[topic] = by_topic.get(topic, 0) + 1
                 ts_type, ts = item.msg.timestamp()
                 if ts_type and ts > 0:
-                    self.metrics.event_to_accepted.observe(max(0, now_ms - ts) / 1000)
+                    observe(max(0, now_ms - ts) / 1000)
+        for topic, count in by_topic.items():  # one labels() per topic, not per signal
+            self.metrics.delivered.labels(topic).inc(count)
         if finished:
             self.last_progress = self._clock()
         self.pauses.remove(job.holds, f"job:{job.id}")

@@ -6,7 +6,8 @@
 ``GET /``                   the contacts page
 ``GET /contacts/{id}``      a contact's activity feed and sessions
 ``GET /admin/stats``        counters (requests by outcome, signals by outcome and reason,
-                            faults by kind), the fault settings, stored row counts
+                            faults by kind), the fault settings, stored row counts, and
+                            ``latency`` with ``--record-latency``
 ``GET /admin/faults``       the fault settings and their runtime state
 ``POST /admin/faults``      replace the fault settings (JSON object of :class:`Faults` fields;
                             missing fields take their no-fault defaults)
@@ -107,15 +108,16 @@ async def contact(request: Request) -> Response:
 async def stats(request: Request) -> Response:
     """GET /admin/stats."""
     sandbox = _sandbox(request)
-    return _json(
-        {
-            **sandbox.stats.snapshot(),
-            "faults_active": sandbox.faults.state(),
-            "stored": sandbox.store.counts(),
-            "tier": sandbox.config.tier,
-            "benchmark": sandbox.config.benchmark,
-        }
-    )
+    body = {
+        **sandbox.stats.snapshot(),
+        "faults_active": sandbox.faults.state(),
+        "stored": sandbox.store.counts(),
+        "tier": sandbox.config.tier,
+        "benchmark": sandbox.config.benchmark,
+    }
+    if sandbox.latency is not None:
+        body["latency"] = sandbox.latency.snapshot()
+    return _json(body)
 
 
 async def _body(request: Request) -> dict[str, Any] | str:

@@ -48,6 +48,7 @@ def serve(config: SandboxConfig, *, host: str = "127.0.0.1", port: int = 8080) -
             tier=config.tier,
             app_keys=sorted(config.app_keys),
             benchmark=config.benchmark,
+            record_latency=config.record_latency,
             faults=config.faults.as_dict(),
         )
         server.run()

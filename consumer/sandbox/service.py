@@ -6,6 +6,8 @@
 sending) against the configured tier and known app keys; any invalid signal rejects the whole
 mutation with a ``BAD_USER_INPUT`` error listing ``{index, field, reason}`` per violation;
 otherwise one uuid4 per signal, in order, and (unless in benchmark mode) the signals stored.
+With ``record_latency`` every accepted mutation is also shown to a
+:class:`~consumer.sandbox.latency.LatencyRecorder` (the benchmarks' latency figures).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from graphql import GraphQLError
 
 from consumer.errors import ConfigurationError
 from consumer.sandbox.faults import FaultInjector, Faults
+from consumer.sandbox.latency import LatencyRecorder
 from consumer.sandbox.stats import Stats
 from consumer.sandbox.store import Incoming, Store
 from consumer.signals.catalog import TIER_SIGNAL_TYPES
@@ -54,6 +57,8 @@ class SandboxConfig:
     app_keys: frozenset[str] = frozenset(DEFAULT_APP_KEYS)
     tier: str = "premium"
     benchmark: bool = False
+    #: keep event-time -> acceptance latencies and the acceptance window (``latency.py``)
+    record_latency: bool = False
     seed: int = 0
     faults: Faults = field(default_factory=Faults)
 
@@ -108,6 +113,7 @@ class Sandbox:
         self.store = Store(config.db_path)
         self.stats = Stats()
         self.faults = FaultInjector(config.faults, seed=config.seed)
+        self.latency = LatencyRecorder(seed=config.seed) if config.record_latency else None
         self._clock = clock
         self._app_keys = config.app_keys
 
@@ -126,6 +132,8 @@ class Sandbox:
     def reset(self, *, data: bool = False) -> None:
         """Zero the counters; delete contacts, signals and sessions too when ``data``."""
         self.stats.reset()
+        if self.latency is not None:
+            self.latency.reset()
         if data:
             self.store.clear()
 
@@ -152,6 +160,8 @@ class Sandbox:
         if invalid:
             self._reject(count, invalid)
         ids = uuid4_strings(count)
+        if self.latency is not None:
+            self.latency.observe(inputs, self.now_ms())
         if self.config.benchmark:
             self.stats.accepted(count)
             return ids

@@ -52,13 +52,20 @@ def encode_string(value: str) -> str:
     return '"' + _NEEDS_ESCAPE.sub(_escape, value) + '"'
 
 
+def _learn(key: str) -> bool:
+    """True when ``key`` is a GraphQL name (remembered, up to 10,000 of them)."""
+    if _NAME.match(key) is None:
+        return False
+    if len(_known_names) < 10_000:
+        _known_names.add(key)
+    return True
+
+
 def _name(key: object) -> str:
     if key in _known_names:
         return str(key)
-    if not isinstance(key, str) or _NAME.match(key) is None:
+    if not isinstance(key, str) or not _learn(key):
         raise ValueError(f"{key!r} is not a GraphQL name, so it cannot be an object key")
-    if len(_known_names) < 10_000:
-        _known_names.add(key)
     return key
 
 
@@ -95,10 +102,15 @@ def encode_input(signal_input: Mapping[str, Any]) -> str:
     """One signal's input object (``Signal.as_input()``) as a GraphQL object literal.
 
     Fast path (the hot path of the pipeline): orjson writes JSON, whose string escapes GraphQL
-    shares; the quotes around keys are then dropped. Without escaped quotes, splitting at ``"``
-    alternates structure and string contents, and a string followed by ``:`` is a key.
-    Anything unusual (escaped quotes, ``null``, which is also how orjson writes NaN) takes the
-    strict encoder.
+    shares; the quotes around keys are then dropped. Without escaped quotes every ``"`` delimits
+    a string and no string's contents hold one, so a ``":`` is either the end of a key (whose
+    opening quote is the last ``"`` before it) or the opening quote of a string that starts
+    with ``:``, which comes right after ``{ [ , :`` - and then the "key" found before it ends in
+    one of those characters, which no GraphQL name does. So: split at ``":``, take the text
+    after the last ``"`` of each piece as its key, and when one is not a name, let the strict
+    encoder do the whole input (it encodes strings starting with a colon, and raises for keys
+    that are not names). Escaped quotes and ``null`` (also how orjson writes NaN) take the
+    strict encoder too.
     """
     try:
         text = orjson.dumps(signal_input).decode()
@@ -106,18 +118,14 @@ def encode_input(signal_input: Mapping[str, Any]) -> str:
         return encode_value(signal_input)  # raises with the precise reason
     if '\\"' in text or "null" in text:
         return encode_value(signal_input)
-    parts = text.split('"')  # no escaped quotes: odd parts are exactly the strings' contents
-    out = [parts[0]]
-    for i in range(1, len(parts), 2):
-        after = parts[i + 1]
-        if after[:1] == ":":  # a key
-            key = parts[i]
-            if key not in _known_names:
-                _name(key)
-            out += (key, after)
-        else:
-            out += ('"', parts[i], '"', after)
-    return "".join(out)
+    pieces = text.split('":')
+    known = _known_names
+    for i in range(len(pieces) - 1):
+        head, _, key = pieces[i].rpartition('"')
+        if key not in known and not _learn(key):
+            return encode_value(signal_input)
+        pieces[i] = head + key
+    return ":".join(pieces)
 
 
 def build_mutation(literals: Sequence[str]) -> str:

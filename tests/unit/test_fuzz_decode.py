@@ -27,6 +27,7 @@ from consumer.signals.model import Signal
 from consumer.translate import Translator
 from tests.unit.avro.fakes import Message, RegistryStub, frame, our_schemas, settings
 from tests.unit.mapping.samples import SAMPLES, sample
+from tests.unit.pipeline.fakes import FakeMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = our_schemas()
@@ -74,7 +75,7 @@ def valid_frames() -> list[bytes]:
     return [frame(IDS[name], SCHEMAS[name], sample(name)) for name in sorted(SAMPLES)]
 
 
-def outcome(msg: Message) -> Signal | PermanentError:
+def outcome(msg: FakeMessage) -> Signal | PermanentError:
     """The translated signal, or the PermanentError raised (anything else propagates)."""
     try:
         return translator().translate(msg)
