@@ -15,7 +15,7 @@ from consumer.config import Settings
 from consumer.errors import PermanentError
 from consumer.ops.dlq_records import SourceMessage
 from consumer.ops.kafka_io import DeadLetterSink
-from tests.integration.test_pipeline import SCHEMA, cart_event
+from tests.integration.test_pipeline import SCHEMA, cart_event, pipeline_settings
 
 __all__ = [
     "capture",
@@ -90,21 +90,9 @@ def ops_settings(
     bootstrap: str, registry_url: str, sandbox: Any, topic: str, **over: Any
 ) -> Settings:
     """Settings of one test: its own live group and DLQ topic, the sandbox as the API."""
-    base: dict[str, Any] = {
-        "kafka_bootstrap_servers": bootstrap,
-        "schema_registry_url": registry_url,
-        "topics": [topic],
-        "dlq_topic": f"{topic}.dlq",
-        "kafka_group_id": f"g-{topic}",
-        "connect_url": sandbox.url,
-        "connect_api_key": sandbox.api_key,
-        "default_app_key": sandbox.app_key,
-        "retry_initial_backoff_ms": 100,
-        "retry_max_backoff_ms": 1000,
-        "log_level": "warning",
-    }
-    base.update(over)
-    return Settings(**base)
+    return pipeline_settings(
+        bootstrap, registry_url, sandbox, topic, **{"log_level": "warning", **over}
+    )
 
 
 def ops_env(settings: Settings) -> dict[str, str]:
