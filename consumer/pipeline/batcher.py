@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from consumer.avro.framing import schema_id_of
 from consumer.kafka_types import KafkaMessage
 from consumer.pipeline.offsets import TopicPartitionKey
 
@@ -28,7 +29,11 @@ class Item:
     msg: KafkaMessage
     literal: str
     consumed_at: float
-    schema_id: int | None = None
+
+    @property
+    def schema_id(self) -> int | None:
+        """The Confluent schema id of the source value (only needed when it is dead-lettered)."""
+        return schema_id_of(self.msg.value())
 
     @property
     def size(self) -> int:

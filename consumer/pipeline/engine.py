@@ -54,13 +54,6 @@ class RegistryRetry:
 Work = Job | DeadLetter | RegistryRetry
 
 
-def _schema_id(msg: KafkaMessage) -> int | None:
-    value = msg.value()
-    if value and len(value) >= 5 and value[0] == 0:
-        return int.from_bytes(value[1:5], "big")
-    return None
-
-
 class Engine(OutcomeHandling):
     """Offsets, batches, sends, retries, dead letters and pauses of the assigned partitions."""
 
@@ -107,7 +100,6 @@ class Engine(OutcomeHandling):
         self.backpressure = False
         self.awaiting: dict[TopicPartitionKey, int] = {}
         self._registry_attempts: dict[TopicPartitionKey, int] = {}
-        self._consumed: dict[str, Any] = {}
         self.last_progress = clock()
 
     # --- 2. consume ---------------------------------------------------------------------------
@@ -118,10 +110,7 @@ class Engine(OutcomeHandling):
         if self.draining or tp in self.awaiting or tp not in self.assigned:
             return False  # redelivered later (seek back / next owner); never committed past
         epoch = self.tracker.track(tp, offset)
-        consumed = self._consumed.get(topic)
-        if consumed is None:  # labels() costs a lock and a tuple per call: keep the child
-            consumed = self._consumed[topic] = self.metrics.events_consumed.labels(topic)
-        consumed.inc()
+        self.metrics.consumed(topic).inc()
         try:
             signal = self._translate(msg)
             literal = self._encode(signal.as_input())
@@ -142,7 +131,7 @@ class Engine(OutcomeHandling):
             return True
         if self._registry_attempts:
             self._registry_attempts.pop(tp, None)
-        self.batcher.add(Item(tp, offset, epoch, msg, literal, self._clock(), _schema_id(msg)))
+        self.batcher.add(Item(tp, offset, epoch, msg, literal, self._clock()))
         return True
 
     def _registry_down(self, tp: TopicPartitionKey, offset: int, exc: RetryableError) -> None:

@@ -20,6 +20,7 @@ class Metrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
+        self._consumed: dict[str, Any] = {}
         self.events_consumed = Counter(
             "signals_events_consumed", "Events read from Kafka", ["topic"], registry=r
         )
@@ -68,6 +69,14 @@ class Metrics:
             "signals_last_commit_age_seconds", "Seconds since the last offset commit", registry=r
         )
         self.ready = Gauge("signals_ready", "1 when ready, 0 when not", registry=r)
+
+    def consumed(self, topic: str) -> Any:
+        """The ``signals_events_consumed`` child of ``topic`` (cached: ``labels()`` takes a lock
+        and builds a tuple per call, too much once per event)."""
+        child = self._consumed.get(topic)
+        if child is None:
+            child = self._consumed[topic] = self.events_consumed.labels(topic)
+        return child
 
     def totals(self) -> dict[str, Any]:
         """Counter totals (summed over labels; dead letters by reason) for run summaries."""
