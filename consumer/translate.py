@@ -17,7 +17,6 @@ bytes and the ``signals.schema.id`` header.
 from __future__ import annotations
 
 from consumer.avro.decoder import Decoder
-from consumer.avro.framing import schema_id_of
 from consumer.avro.registry import SchemaRegistry
 from consumer.config import Settings
 from consumer.errors import PermanentError
@@ -55,13 +54,7 @@ class Translator:
 
     def translate_event(self, msg: KafkaMessage) -> tuple[DecodedEvent, Signal]:
         """The decoded event and its validated signal (for dry runs and ``replay``)."""
-        try:
-            event = self._decoder.decode(msg)
-        except PermanentError as exc:
-            exc.raw = msg
-            if exc.schema_id is None:
-                exc.schema_id = schema_id_of(msg.value())
-            raise
+        event = self._decoder.decode(msg)  # its errors carry raw=msg and the frame's schema id
         try:
             signal = self._mapper.map(event, topic=msg.topic() or "")
             validate_signal(signal, tier=self._tier)
