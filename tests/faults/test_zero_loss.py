@@ -7,6 +7,7 @@ The figures go to the test output and to docs/reliability.md.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -252,3 +253,7 @@ def test_every_event_is_accepted_or_dead_lettered_under_faults(
     assert report.uncommitted_partitions == 0, ends
     assert report.duplicates <= report.duplicate_bound
     assert all(f.recover_s is not None for f in report.faults), report.faults
+    for c in consumers:  # the real run's logs: no API key, no unmasked e-mail address
+        logs = c.logs()
+        assert sandbox.api_key not in logs
+        assert re.search(r"user\d+@example\.com", logs) is None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consumer.config import Settings
+from consumer.connect.classify import BatchRejected
 from consumer.errors import PermanentError
 from consumer.kafka_types import KafkaMessage
 from consumer.signals.model import Signal
@@ -14,24 +15,13 @@ from tests.unit.pipeline.fakes import FakeMessage, FakeProducer
 
 __all__ = [
     "FakeMessage",
+    "BatchRejected",
     "FakeProducer",
-    "Rejected",
     "Script",
     "encode",
     "ops_settings",
     "translate",
 ]
-
-
-class Rejected(PermanentError):
-    """Stand-in for consumer.connect.classify.BatchRejected (violations by index)."""
-
-    code = "rejected_by_api"
-    stage = "send"
-
-    def __init__(self, message: str, violations: Mapping[int, str] | None = None) -> None:
-        super().__init__(message)
-        self.violations = dict(violations or {})
 
 
 @dataclass

@@ -10,7 +10,7 @@ from consumer.errors import ApiAuthError, ApiThrottled, RegistryUnavailable
 from consumer.kafka_types import KafkaMessage
 from consumer.ops.delivery import Delivery, Failure, Pending, prepare
 from consumer.signals.model import Signal
-from tests.unit.ops.fakes import FakeMessage, Rejected, Script, encode, translate
+from tests.unit.ops.fakes import BatchRejected, FakeMessage, Script, encode, translate
 
 
 def pending(n: int) -> list[Pending]:
@@ -65,7 +65,7 @@ def test_named_violations_fail_alone_and_the_rest_is_resent() -> None:
 
     def answer(lits: Sequence[str]) -> list[str]:
         if "c-1" in lits:
-            raise Rejected("bad", {lits.index("c-1"): "email: not an email"})
+            raise BatchRejected("bad", {lits.index("c-1"): "email: not an email"})
         return ["id"] * len(lits)
 
     send = Script(answer)
@@ -81,7 +81,7 @@ def test_unnamed_rejection_is_bisected_down_to_the_bad_signal() -> None:
 
     def answer(lits: Sequence[str]) -> list[str]:
         if "c-2" in lits:
-            raise Rejected("BAD_USER_INPUT somewhere")
+            raise BatchRejected("BAD_USER_INPUT somewhere")
         return ["id"] * len(lits)
 
     delivered, failed = make(Script(answer), max_signals=4).deliver(pending(4))
@@ -157,7 +157,7 @@ def test_prepare_translates_or_explains() -> None:
     assert good.literal == "c-1"
     assert isinstance(bad, Failure)
     assert bad.error.raw is bad.msg
-    assert bad.signal_type is None
+    assert bad.pending is None
 
 
 def test_prepare_waits_out_a_registry_outage() -> None:

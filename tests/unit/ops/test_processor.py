@@ -1,4 +1,9 @@
-"""One batch through translate -> send -> dead-letter, counted in a Tally."""
+"""One batch through translate -> send -> dead-letter, counted in a Tally.
+
+Every collaborator is a fake: "dead-lettered" here means handed to a fake producer that
+acknowledges (or fails) in-process; writing to the real dead-letter topic is covered by
+tests/integration/test_ops_dlq.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import pytest
 from consumer.errors import DeadLetterUnavailable
 from consumer.ops.processor import Entry, Processor, Wiring
 from consumer.ops.progress import Tally
-from tests.unit.ops.fakes import FakeMessage, FakeProducer, Rejected, Script, encode, translate
+from tests.unit.ops.fakes import FakeMessage, FakeProducer, BatchRejected, Script, encode, translate
 from tests.unit.ops.fakes import ops_settings as settings
 
 
@@ -27,7 +32,7 @@ def messages() -> list[FakeMessage]:
 
 
 def test_delivers_and_dead_letters_with_counts() -> None:
-    """Good records are sent, the bad one dead-lettered (acked), counts by type and reason."""
+    """Good records are sent, the bad one produced to the DLQ topic, counts by type and reason."""
     send, producer = Script(), FakeProducer()
     tally = Tally()
     Processor(settings(), wiring(send, producer), tally, dlq_topic="dlq").process(
@@ -46,7 +51,7 @@ def test_api_rejection_goes_to_the_dlq_with_the_entry_attempt() -> None:
 
     def answer(lits: Sequence[str]) -> list[str]:
         if "c-2" in lits:
-            raise Rejected("bad", {lits.index("c-2"): "unitPrice: must be >= 0"})
+            raise BatchRejected("bad", {lits.index("c-2"): "unitPrice: must be >= 0"})
         return ["id"] * len(lits)
 
     producer = FakeProducer()
@@ -74,7 +79,7 @@ def test_dry_run_sends_and_writes_nothing() -> None:
 
 
 def test_unacknowledged_dead_letter_raises() -> None:
-    """A dead letter the broker does not acknowledge raises DeadLetterUnavailable."""
+    """A dead letter whose delivery the (fake) producer reports failed raises DeadLetterUnavailable."""
     tally = Tally()
     processor = Processor(
         settings(), wiring(Script(), FakeProducer(fail=True)), tally, dlq_topic="dlq"
