@@ -1,4 +1,7 @@
-"""The engine on fakes: commits, dead letters, retries, splitting, auth, registry outages."""
+"""The engine on fakes: commit positions, dead letters, retries, splitting, auth, registry outages.
+
+No broker here: the same behaviours against Kafka are in tests/integration/test_pipeline*.py.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ def contacts(literals: Sequence[str]) -> list[str]:
 
 
 def test_happy_path_commits_every_partition() -> None:
-    """Delivered signals of two partitions are committed up to their last offset + 1."""
+    """Delivered signals of two partitions give commit positions of their last offset + 1."""
     sender = ScriptedSender()
     engine, _ = make_engine(sender)
     feed(engine, A, range(0, 15))
@@ -53,7 +56,7 @@ def test_happy_path_commits_every_partition() -> None:
 
 
 def test_permanent_failure_finishes_only_on_dlq_ack() -> None:
-    """A bad event is dead-lettered; nothing past it is committed until the broker acks."""
+    """A bad event is dead-lettered; no commit position passes it until its (fake) delivery ack."""
     producer = FakeProducer()
     engine, _ = make_engine(ScriptedSender(), producer)
     engine.on_assign([A])
@@ -194,7 +197,8 @@ def test_wrong_signal_id_count_is_retried() -> None:
 
 
 def test_auth_failure_stops_everything_and_recovers() -> None:
-    """A refused key: nothing committed or dead-lettered, all paused, not ready; a probe heals."""
+    """A refused key: no commit position, nothing dead-lettered, all paused, not ready; a probe
+    heals."""
     answers: list[bool] = [False, False]
 
     def script(literals: Sequence[str]) -> list[str]:

@@ -1,4 +1,7 @@
-"""The poll loop on a fake consumer: idle stop, commits, drain deadline."""
+"""The poll loop on a fake consumer: idle stop, the commits it asks for, drain deadline.
+
+No broker here: what Kafka does with the commits is tested in tests/integration.
+"""
 
 from __future__ import annotations
 
@@ -97,7 +100,8 @@ def _pipeline(consumer: FakeConsumer, producer: FakeProducer, send: Any, **over:
 
 
 def test_until_idle_stops_after_everything_is_committed() -> None:
-    """Good and bad events of two partitions end delivered or dead-lettered, all committed."""
+    """Good and bad events of two partitions end delivered or dead-lettered; the loop asks the fake
+    consumer to commit past all of them (the real broker: tests/integration/test_pipeline.py)."""
     consumer = FakeConsumer("t", {0: [b"v"] * 12, 1: [b"v", b"bad", b"v"]})
     producer = FakeProducer()
     sender = ScriptedSender()
