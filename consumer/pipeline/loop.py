@@ -147,9 +147,7 @@ class Pipeline:
         from consumer.signals.graphql_literal import build_mutation
 
         client = ConnectClient(self.settings)
-        closer = getattr(client, "close", None)
-        if closer is not None:
-            self._closers.append(closer)
+        self._closers.append(client.close)
 
         def send(literals: Sequence[str]) -> list[str]:
             ids: list[str] = client.create_signals_raw(build_mutation(literals), len(literals))
