@@ -16,11 +16,8 @@ def register(app: typer.Typer) -> None:
     def config_command() -> None:
         """Print the effective configuration (environment names, secrets redacted) as JSON."""
         from consumer.config import load_settings
-        from consumer.errors import ConfigurationError
+        from consumer.ops.cli_support import guarded
 
-        try:
+        with guarded():  # a ConfigurationError: the message on stderr, exit 3
             settings = load_settings()
-        except ConfigurationError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(3) from exc
         typer.echo(json.dumps(settings.redacted(), indent=2, sort_keys=True, default=str))

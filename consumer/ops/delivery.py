@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consumer.avro.framing import schema_id_of
 from consumer.errors import (
     ApiUnavailable,
     MappingError,
@@ -71,11 +72,6 @@ class Failure:
     msg: KafkaMessage
     error: PermanentError
 
-    @property
-    def signal_type(self) -> str | None:
-        """The signal type, when the record got as far as a signal."""
-        return self.pending.signal.signal_type if self.pending else None
-
 
 def prepare(
     msg: KafkaMessage,
@@ -112,14 +108,7 @@ def prepare(
             _log().exception("translate_crashed", topic=msg.topic(), offset=msg.offset())
             error = InternalTranslateError(f"{type(exc).__name__}: {exc}", raw=msg)
             return Failure(None, msg, error)
-        return Pending(msg, signal, literal, _schema_id(msg))
-
-
-def _schema_id(msg: KafkaMessage) -> int | None:
-    value = msg.value()
-    if value and len(value) >= 5 and value[0] == 0:
-        return int.from_bytes(value[1:5], "big")
-    return None
+        return Pending(msg, signal, literal, schema_id_of(msg.value()))
 
 
 class Delivery:
@@ -146,8 +135,6 @@ class Delivery:
         self._sleep = sleep
         self._clock = clock
         self._next_send_at = 0.0
-        self.mutations = 0
-        self.retries = 0
 
     def deliver(self, items: Sequence[Pending]) -> tuple[list[Pending], list[Failure]]:
         """Send ``items``; returns the delivered ones and the failures (both in input order)."""
@@ -199,7 +186,6 @@ class Delivery:
         literals = [p.literal for p in chunk]
         while True:
             self._pace(len(chunk))
-            self.mutations += 1
             try:
                 ids = self._send(literals)
                 if len(ids) != len(literals):
@@ -208,7 +194,6 @@ class Delivery:
                 now = self._clock()
                 first_failure = now if first_failure is None else first_failure
                 attempt += 1
-                self.retries += 1
                 limit = self._max_elapsed_s
                 if limit is not None and now - first_failure >= limit:
                     raise RetriesExhaustedError(f"gave up after {attempt} attempts: {exc}") from exc

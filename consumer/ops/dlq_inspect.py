@@ -122,9 +122,7 @@ def describe(record: DlqRecord, decode: DecodeFn | None, *, show_pii: bool) -> d
     else:
         try:
             record_name, data = decode(src)
-        except ConsumerError as exc:
-            out["decode_error"] = f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # a decoder bug must not stop the listing
+        except Exception as exc:  # a ConsumerError, or a decoder bug: neither stops the listing
             out["decode_error"] = f"{type(exc).__name__}: {exc}"
         else:
             out["record_name"] = record_name
@@ -193,20 +191,14 @@ def run_inspect(
             marks = watermarks(consumer, topic, partition)
             ranges.append(PartitionRange(topic, partition, marks.low, marks.high, marks))
         reader = RangeReader(consumer, ranges, batch_size=500)
-        for batch in reader.batches():
-            for msg in batch:
-                seen += 1
-                record = DlqRecord.from_message(msg)
-                if not options.select.matches(record):
-                    continue
-                item = describe(record, decode, show_pii=options.show_pii)
-                found.append(item)
-                if options.as_json:
-                    echo(to_json(item))
-                else:
-                    echo(render_text(item) + "\n")
-                if options.limit is not None and len(found) >= options.limit:
-                    break
+        for msg in (msg for batch in reader.batches() for msg in batch):
+            seen += 1
+            record = DlqRecord.from_message(msg)
+            if not options.select.matches(record):
+                continue
+            item = describe(record, decode, show_pii=options.show_pii)
+            found.append(item)
+            echo(to_json(item) if options.as_json else render_text(item) + "\n")
             if options.limit is not None and len(found) >= options.limit:
                 break
     finally:

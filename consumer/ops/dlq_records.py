@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consumer.avro.framing import schema_id_of
 from consumer.kafka_types import Header, KafkaMessage
 from consumer.logs import mask_text
 
@@ -141,12 +142,7 @@ class DlqRecord:
     def schema_id(self) -> int | None:
         """``signals.schema.id``, else the id in the value's Confluent frame."""
         explicit = _int(self.meta.get("signals.schema.id"))
-        if explicit is not None:
-            return explicit
-        value = self.source.raw_value
-        if value and len(value) >= 5 and value[0] == 0:
-            return int.from_bytes(value[1:5], "big")
-        return None
+        return explicit if explicit is not None else schema_id_of(self.source.raw_value)
 
     def header_summary(self) -> dict[str, Any]:
         """The decoded reason headers, by short name (for display and ``--json``)."""

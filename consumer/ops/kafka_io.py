@@ -41,17 +41,15 @@ def ops_consumer(settings: Settings, purpose: str) -> Any:
 
     group = f"{settings.kafka_group_id}.{purpose}.{uuid.uuid4().hex[:8]}"
     extra = {"enable.partition.eof": True, "auto.offset.reset": "earliest"}
-    conf = consumer_config(settings, group_id=group, extra=extra)
-    conf.pop("group.instance.id", None)
-    return Consumer(conf)
+    return Consumer(consumer_config(settings, group_id=group, extra=extra))
 
 
-def topic_partitions(client: Any, topic: str, timeout_s: float = TIMEOUT_S) -> list[int]:
+def topic_partitions(client: Any, topic: str) -> list[int]:
     """Partition numbers of ``topic``; :class:`OperationRefused` when it does not exist."""
     from confluent_kafka import KafkaException
 
     try:
-        meta = client.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        meta = client.list_topics(topic, timeout=TIMEOUT_S).topics.get(topic)
     except KafkaException as exc:
         raise OperationRefused(f"cannot read the metadata of topic {topic!r}: {exc}") from exc
     if meta is None or meta.error is not None or not meta.partitions:
@@ -202,13 +200,10 @@ class DeadLetterSink:
         self.topic = topic
         self._producer = producer
         self._errors: list[str] = []
-        self.written = 0
         self._writer = DeadLetterWriter(producer, topic, self._result)
 
     def _result(self, _letter: DeadLetter, error: str | None) -> None:
-        if error is None:
-            self.written += 1
-        else:
+        if error is not None:
             self._errors.append(error)
 
     def write(

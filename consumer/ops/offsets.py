@@ -21,7 +21,13 @@ from rich.table import Table
 from consumer.config import Settings
 from consumer.errors import OperationRefused
 from consumer.logs import get_logger
-from consumer.ops.kafka_io import offsets_for_time, ops_consumer, topic_partitions, watermarks
+from consumer.ops.kafka_io import (
+    TIMEOUT_S,
+    offsets_for_time,
+    ops_consumer,
+    topic_partitions,
+    watermarks,
+)
 from consumer.ops.ranges import Watermarks
 
 __all__ = [
@@ -42,7 +48,6 @@ def _log() -> Any:
     return get_logger("ops.offsets")
 
 
-TIMEOUT_S = 15.0
 _ACTIVE_STATES = {"STABLE", "PREPARING_REBALANCING", "COMPLETING_REBALANCING"}
 
 

@@ -124,7 +124,7 @@ def test_dead_letter_headers_mask_pii_in_reasons() -> None:
 
 
 def test_metrics_never_carry_secrets() -> None:
-    """Metrics are labelled only by topic, partition, reason, cause and outcome - never a setting."""
+    """Metrics are labelled by topic, partition, reason, cause and outcome only, never a setting."""
     metrics = Metrics()
     metrics.consumed("orders").inc()
     text = generate_latest(metrics.registry).decode()

@@ -14,8 +14,8 @@ from consumer.signals.model import Signal
 from tests.unit.pipeline.fakes import FakeMessage, FakeProducer
 
 __all__ = [
-    "FakeMessage",
     "BatchRejected",
+    "FakeMessage",
     "FakeProducer",
     "Script",
     "encode",

@@ -14,7 +14,7 @@ import pytest
 from consumer.errors import DeadLetterUnavailable
 from consumer.ops.processor import Entry, Processor, Wiring
 from consumer.ops.progress import Tally
-from tests.unit.ops.fakes import FakeMessage, FakeProducer, BatchRejected, Script, encode, translate
+from tests.unit.ops.fakes import BatchRejected, FakeMessage, FakeProducer, Script, encode, translate
 from tests.unit.ops.fakes import ops_settings as settings
 
 
@@ -79,7 +79,7 @@ def test_dry_run_sends_and_writes_nothing() -> None:
 
 
 def test_unacknowledged_dead_letter_raises() -> None:
-    """A dead letter whose delivery the (fake) producer reports failed raises DeadLetterUnavailable."""
+    """A dead letter the (fake) producer reports as failed raises DeadLetterUnavailable."""
     tally = Tally()
     processor = Processor(
         settings(), wiring(Script(), FakeProducer(fail=True)), tally, dlq_topic="dlq"
