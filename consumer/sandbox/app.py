@@ -33,6 +33,7 @@ from consumer.sandbox.faults import Decision, FaultKind, Faults
 from consumer.sandbox.jsontext import dumps
 from consumer.sandbox.page import contact_page, index_page, not_found_page
 from consumer.sandbox.service import Sandbox
+from consumer.sandbox.store import COLUMNS
 
 __all__ = ["create_app"]
 
@@ -178,11 +179,12 @@ async def add_contact(request: Request) -> Response:
     data = await _body(request)
     if isinstance(data, str):
         return _json({"error": data}, 400)
-    names = {"contactKey": "contact_key", "email": "email", "sms": "sms", "whatsapp": "whatsapp"}
-    if set(data) - set(names) or not all(type(v) is str for v in data.values()):
-        return _json({"error": f"give string values for {', '.join(names)}"}, 400)
+    if set(data) - set(COLUMNS) or not all(type(v) is str for v in data.values()):
+        return _json({"error": f"give string values for {', '.join(COLUMNS)}"}, 400)
     try:
-        row = sandbox.store.add_contact(sandbox.now_ms(), **{names[k]: v for k, v in data.items()})
+        row = sandbox.store.add_contact(
+            sandbox.now_ms(), **{COLUMNS[k]: v for k, v in data.items()}
+        )
     except ValueError as exc:
         return _json({"error": str(exc)}, 400)
     return _json(

@@ -103,8 +103,7 @@ def _formatted(error: GraphQLError, code: str, starts: list[int]) -> dict[str, A
     return {**out, "extensions": extensions}
 
 
-def _result(executed: AwaitableOrValue[ExecutionResult]) -> Reply:
-    result = executed
+def _result(result: AwaitableOrValue[ExecutionResult]) -> Reply:
     assert isinstance(result, ExecutionResult), "the resolvers are synchronous"
     if result.data is None and result.errors:  # variables that do not coerce: nothing ran
         errors = [_formatted(e, "BAD_USER_INPUT", []) for e in result.errors]

@@ -152,11 +152,6 @@ class FaultInjector:
         self._outage_until = 0.0
         self.replace(faults or Faults())
 
-    @property
-    def faults(self) -> Faults:
-        """The current settings."""
-        return self._faults
-
     def replace(self, faults: Faults) -> None:
         """Use ``faults`` from now on: re-seed, restart ``throttle_next`` and the outage."""
         with self._lock:

@@ -115,7 +115,6 @@ class Sandbox:
         self.faults = FaultInjector(config.faults, seed=config.seed)
         self.latency = LatencyRecorder(seed=config.seed) if config.record_latency else None
         self._clock = clock
-        self._app_keys = config.app_keys
 
     def close(self) -> None:
         """Release the database."""
@@ -151,7 +150,7 @@ class Sandbox:
                     "signalCount": count,
                 },
             )
-        tier, app_keys = self.config.tier, self._app_keys
+        tier, app_keys = self.config.tier, self.config.app_keys
         invalid: list[tuple[int, list[Violation]]] = []
         for index, obj in enumerate(inputs):
             violations = validate_input(obj, tier=tier, known_app_keys=app_keys)

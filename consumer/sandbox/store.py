@@ -40,6 +40,7 @@ from consumer.sandbox.rows import (
 )
 
 __all__ = [
+    "COLUMNS",
     "FEED_DAYS",
     "FEED_LIMIT",
     "SESSION_IDLE_MS",
@@ -57,13 +58,14 @@ SESSION_SIGNALS: Final = 5
 SESSION_IDLE_MS: Final = 30 * 60 * 1000
 _DAY_MS: Final = 86_400_000
 _ATTRIBUTES: Final = ("contact_key", "email", "sms", "whatsapp")
-_COLUMN: Final = {
+#: identifiable attribute (API name) -> contacts column
+COLUMNS: Final = {
     "contactKey": "contact_key",
     "email": "email",
     "sms": "sms",
     "whatsapp": "whatsapp",
 }
-_IDENTIFIER_COLUMN: Final = {**_COLUMN, "whatsApp": "whatsapp"}
+_IDENTIFIER_COLUMN: Final = {**COLUMNS, "whatsApp": "whatsapp"}
 
 
 class Store:
@@ -107,7 +109,7 @@ class Store:
         rows: list[tuple[Any, ...]] = []
         with self._transaction() as db:
             for signal in batch:
-                column = _COLUMN[signal.identity_kind]
+                column = COLUMNS[signal.identity_kind]
                 contact_id = self._find(db, column, signal.identity_value)
                 if contact_id is None:
                     if column == "contact_key":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,7 +14,7 @@ from starlette.routing import Route
 
 from dev.registry.store import RegistryError, SchemaStore
 
-__all__ = ["MEDIA_TYPE", "app_from_path", "create_app"]
+__all__ = ["MEDIA_TYPE", "create_app"]
 
 MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
 
@@ -183,8 +182,3 @@ def create_app(store: SchemaStore) -> Starlette:
             ValueError: on_value_error,
         },
     )
-
-
-def app_from_path(path: Path | None) -> Starlette:
-    """The app over a store persisted at ``path``."""
-    return create_app(SchemaStore(path))

@@ -140,7 +140,7 @@ class SchemaStore:
             fastavro.parse_schema(parsed, named_schemas=named)
         except Exception as exc:
             raise RegistryError(422, 42201, f"Invalid schema: {exc!r}") from exc
-        return compact, json.loads(compact)
+        return compact, parsed
 
     def schema(self, schema_id: int) -> dict[str, Any]:
         """The stored entry of a schema id (40403 if unknown)."""

@@ -168,8 +168,9 @@ def test_schema_rejects_plaintext_secret_in_config(
 
 
 def test_schema_rejects_plaintext_secret_in_extra_env(render_error: Callable[..., str]) -> None:
-    """A secret setting in extraEnv with a literal value is refused."""
-    render_error("extraEnv[0].name=SIGNALS_KAFKA_SASL_PASSWORD", "extraEnv[0].value=plain")
+    """A secret setting in extraEnv with a literal value is refused (by the schema)."""
+    error = render_error("extraEnv[0].name=SIGNALS_KAFKA_SASL_PASSWORD", "extraEnv[0].value=plain")
+    assert "/extraEnv/0" in error
 
 
 def test_static_membership_from_pod_name(render: Render) -> None:
