@@ -22,6 +22,7 @@ from consumer.config import Settings
 from consumer.kafka_types import KafkaMessage
 from consumer.pipeline import Pipeline
 from consumer.signals.model import Signal
+from tests.fixtures.sandbox import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -283,12 +284,3 @@ def test_refused_api_key_commits_nothing_and_is_not_ready(
     )
     assert pipeline.metrics.totals()["dead_lettered"] == 0
     assert read_all(kafka_bootstrap, settings.dlq_topic, idle_s=1.0) == []
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from consumer.pipeline import Pipeline
+from tests.fixtures.sandbox import free_port
 from tests.integration.test_pipeline import (
     cart_event,
     committed,
-    free_port,
     high_watermarks,
     http_get,
     pipeline_settings,
