@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# the native fast path (native/, Rust + PyO3), built by pip through maturin; needs cargo
+NATIVE := $(VENV)/.native
+INSTALLED := $(STAMP) $(NATIVE)
 PYTEST_ARGS ?=
 FAULT_EVENTS ?= 200000
 
@@ -20,24 +23,33 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-venv: $(STAMP) ## create .venv with the package and dev tools
+$(NATIVE): $(STAMP) native/Cargo.toml native/Cargo.lock native/pyproject.toml $(wildcard native/src/*.rs)
+	@command -v cargo >/dev/null 2>&1 || { echo "cargo (Rust) is required to build native/: https://rustup.rs" >&2; exit 1; }
+	$(PY) -m pip install -q --force-reinstall --no-deps ./native
+	@touch $(NATIVE)
 
-test: $(STAMP) browser ## unit + integration tests (starts and stops the local stack)
+venv: $(INSTALLED) ## create .venv with the package, dev tools and the native fast path
+
+test: $(INSTALLED) browser ## unit + integration tests (starts and stops the local stack)
 	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
 	  $(MAKE) --no-print-directory stack-up || exit $$?; \
-	  status=0; $(PY) -m pytest tests $(PYTEST_ARGS) || status=$$?; \
+	  status=0; cargo test -q --manifest-path native/Cargo.toml --no-default-features || status=$$?; \
+	  [ $$status != 0 ] || $(PY) -m pytest tests $(PYTEST_ARGS) || status=$$?; \
 	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
-test-unit: $(STAMP) ## unit tests only (no network)
+test-unit: $(INSTALLED) ## unit tests only (no network), the native crate's own tests first
+	cargo test -q --manifest-path native/Cargo.toml --no-default-features
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: $(STAMP) ## integration tests against an already running stack
+test-integration: $(INSTALLED) ## integration tests against an already running stack
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
-lint: $(STAMP) tools ## ruff, mypy, hadolint, helm lint, kubeconform
+lint: $(INSTALLED) tools ## ruff, mypy, hadolint, helm lint, kubeconform
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	cargo fmt --manifest-path native/Cargo.toml --check
+	cargo clippy -q --manifest-path native/Cargo.toml --no-default-features -- -D warnings
 	$(VENV)/bin/hadolint Dockerfile
 	bash dev/helm-check.sh
 
@@ -64,26 +76,26 @@ stack-down: $(STAMP) ## stop what stack-up started
 stack-status: $(STAMP) ## show whether the stack is running
 	$(PY) dev/stack.py status
 
-demo: $(STAMP) ## the main job end to end on the embedded default, with a summary
+demo: $(INSTALLED) ## the main job end to end on the embedded default, with a summary
 	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
 	  $(MAKE) --no-print-directory stack-up || exit $$?; \
 	  status=0; $(PY) dev/demo.py || status=$$?; \
 	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
-sandbox: $(STAMP) ## run the Connect sandbox in the foreground (http://127.0.0.1:8080/)
+sandbox: $(INSTALLED) ## run the Connect sandbox in the foreground (http://127.0.0.1:8080/)
 	$(VENV)/bin/signals-consumer sandbox
 
 schemas-check: $(STAMP) ## register schemas/ and check BACKWARD compatibility
 	@$(MAKE) --no-print-directory stack-up
 	$(PY) dev/schemas_check.py
 
-faults: $(STAMP) ## zero-loss fault-injection run (FAULT_EVENTS=200000 by default)
+faults: $(INSTALLED) ## zero-loss fault-injection run (FAULT_EVENTS=200000 by default)
 	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
 	  $(MAKE) --no-print-directory stack-up || exit $$?; \
 	  status=0; FAULT_EVENTS=$(FAULT_EVENTS) $(PY) -m pytest tests/faults -s $(PYTEST_ARGS) || status=$$?; \
 	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
-bench: $(STAMP) ## benchmarks; results in bench/RESULTS.md
+bench: $(INSTALLED) ## benchmarks; results in bench/RESULTS.md
 	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
 	  $(MAKE) --no-print-directory stack-up || exit $$?; \
 	  status=0; $(PY) bench/run.py || status=$$?; \

@@ -11,10 +11,14 @@ microseconds of this process's CPU per event:
   mapped signals and their input objects;
 * ``translate+encode`` - plus the GraphQL literal (``encode_input``);
 * ``engine`` - :meth:`Engine.on_message` and ``step()`` with a send function that accepts at
-  once: tracking, metrics, batching, outcomes, everything but librdkafka and the HTTP call.
+  once: tracking, metrics, batching, outcomes, everything but librdkafka and the HTTP call;
+* ``native (fast path only)`` - :class:`consumer.native.FastPath` alone: value -> literal in
+  Rust (``signals-native``; both native stages are left out when it is not installed);
+* ``engine + native`` - the engine stage with the fast path tried first, as ``run`` does.
 
 ``python bench/hotpath.py`` prints the table; ``--profile`` also writes a pyinstrument profile
-of the engine stage to ``bench/out/hotpath-profile.txt`` (and ``.html``).
+of the engine stage (with the fast path when installed) to ``bench/out/hotpath-profile.txt``
+(and ``.html``).
 """
 
 from __future__ import annotations
@@ -115,7 +119,9 @@ def _cpu_us(fn: Callable[[], Any], events: int) -> float:
 
 
 def _engine_stage(
-    settings: Settings, translate: Callable[[KafkaMessage], Any]
+    settings: Settings,
+    translate: Callable[[KafkaMessage], Any],
+    fast: Callable[[KafkaMessage], str | None] | None = None,
 ) -> Callable[[], Any]:
     from consumer.pipeline.engine import Engine
 
@@ -133,6 +139,7 @@ def _engine_stage(
             resume=lambda tps: None,
             seek=lambda tp, offset: None,
             delay=lambda attempt, after: 0.1,
+            fast=fast,
         )
         engine.on_assign([(settings.topics[0], p) for p in range(16)])
         engine.joined = True
@@ -215,19 +222,37 @@ def measure_stages(
         for msg in msgs:
             encode_input(translator.translate(msg).as_input())
 
-    build = _engine_stage(settings, translator.translate)
+    fast_path = translator.fast_path
+    if fast_path is not None:
+        for msg in msgs[: len(templates)]:  # plans the schemas on the native side
+            fast_path.literal(msg)
 
-    def engine_run() -> None:
-        engine = build()
-        for i, msg in enumerate(msgs):
-            engine.on_message(msg)
-            if i % 500 == 499:
-                engine.step()
-        engine.start_drain()
-        while not engine.settled():
-            engine.handle_outcomes(timeout_s=0.01)
-            engine.dispatch()
-        engine.pool.shutdown()
+    def native() -> None:
+        literal = fast_path.literal if fast_path is not None else lambda msg: None
+        for msg in msgs:
+            literal(msg)
+
+    def engine_stage(build: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            engine = build()
+            for i, msg in enumerate(msgs):
+                engine.on_message(msg)
+                if i % 500 == 499:
+                    engine.step()
+            engine.start_drain()
+            while not engine.settled():
+                engine.handle_outcomes(timeout_s=0.01)
+                engine.dispatch()
+            engine.pool.shutdown()
+
+        return run
+
+    engine_run = engine_stage(_engine_stage(settings, translator.translate))
+    engine_native = engine_stage(
+        _engine_stage(
+            settings, translator.translate, fast_path.literal if fast_path is not None else None
+        )
+    )
 
     stages = {
         "fastavro": floor,
@@ -238,14 +263,18 @@ def measure_stages(
         "translate": translate,
         "translate+encode": translate_encode,
         "engine": engine_run,
+        "native (fast path only)": native,
+        "engine + native": engine_native,
     }
+    if fast_path is None:  # signals-native is not installed
+        del stages["native (fast path only)"], stages["engine + native"]
     results = {name: min(_cpu_us(fn, count) for _ in range(repeat)) for name, fn in stages.items()}
     if profile:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0002)
         profiler.start()
-        engine_run()
+        (engine_native if fast_path is not None else engine_run)()
         profiler.stop()
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "hotpath-profile.txt").write_text(profiler.output_text(unicode=True, color=False))

@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     mapping_files: CsvList = Field(default_factory=list)
     #: How long an unknown schema id is remembered as missing.
     schema_negative_cache_s: float = Field(default=60.0, ge=0)
+    #: The native decode->literal fast path (package ``signals-native``): ``auto`` uses it when
+    #: installed, ``native`` refuses to start without it, ``off`` keeps to pure Python.
+    fast_path: Literal["auto", "native", "off"] = "auto"
 
     # --- Connect API -------------------------------------------------------------------------
     connect_region: Literal["us", "eu", "ap"] = "us"

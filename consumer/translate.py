@@ -9,6 +9,9 @@
 3. :func:`consumer.signals.rules.validate_signal` for ``SIGNALS_TIER``
    (``SignalValidationError`` / ``NotEntitledError``, with field and reason).
 
+It also holds the native fast path (:mod:`consumer.native`), which the engine tries first; it
+leaves every event it is not certain about to these three stages.
+
 Every :class:`PermanentError` that leaves it carries ``raw=msg`` and the frame's ``schema_id``
 (None only when the bytes are not Confluent-framed), so the dead-letter record gets the exact
 bytes and the ``signals.schema.id`` header.
@@ -24,6 +27,7 @@ from consumer.kafka_types import KafkaMessage
 from consumer.mapping.custom import CustomMappings, load_mappings
 from consumer.mapping.event import DecodedEvent
 from consumer.mapping.mapper import Mapper
+from consumer.native import FastPath, load_native
 from consumer.signals.model import Signal
 from consumer.signals.rules import validate_signal
 
@@ -47,6 +51,11 @@ class Translator:
         self._decoder = Decoder(settings, registry, resolve_subjects=bool(custom.by_subject))
         self._mapper = Mapper(settings, custom=custom)
         self._tier = settings.tier
+        native = load_native(settings)
+        #: The native fast path (None: off or not installed); the engine tries it first.
+        self.fast_path = (
+            FastPath(native, self._decoder, settings, custom) if native is not None else None
+        )
 
     def translate(self, msg: KafkaMessage) -> Signal:
         """The validated signal of ``msg``; PermanentError (``raw=msg``) or RetryableError."""

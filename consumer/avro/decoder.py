@@ -51,7 +51,7 @@ from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.mapping.event import DecodedEvent
 
-__all__ = ["Decoder"]
+__all__ = ["Decoder", "SchemaPlan"]
 
 _Reader = Callable[..., Any]
 _EXCERPT: Final = 240
@@ -59,7 +59,7 @@ _COMPILED: _Reader = fastavro.schemaless_reader
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class SchemaPlan:
     """How to read the bodies of one writer schema id (``reader`` None: no resolution)."""
 
     schema_id: int
@@ -68,6 +68,11 @@ class _Plan:
     writer: Any
     reader: Any
     read: _Reader
+
+    @property
+    def compiled(self) -> bool:
+        """True when fastavro's compiled reader reads it (not recursive, not too deep)."""
+        return self.read is _COMPILED
 
 
 def _why(exc: BaseException) -> str:
@@ -91,7 +96,7 @@ class Decoder:
         self._registry = registry if registry is not None else SchemaRegistry(settings)
         self._readers = readers if readers is not None else ReaderSchemas.load(settings.schemas_dir)
         self._resolve_subjects = resolve_subjects
-        self._plans: dict[int, _Plan] = {}
+        self._plans: dict[int, SchemaPlan] = {}
         self._refused: dict[int, str] = {}
         self._subjects: dict[tuple[int, str], str | None] = {}
         self.log = get_logger("decoder")
@@ -142,13 +147,17 @@ class Decoder:
         subject = self._subject(plan, topic) if self._resolve_subjects else None
         return DecodedEvent(schema_id, plan.record_name, subject, data)
 
+    def plan_for(self, schema_id: int) -> SchemaPlan | None:
+        """The plan of ``schema_id`` once a value of it was decoded (no registry call)."""
+        return self._plans.get(schema_id)
+
     def close(self) -> None:
         """Close the registry client when this decoder created it."""
         if self._owns_registry:
             self._registry.close()
 
     # --- planning ----------------------------------------------------------------------------
-    def _plan(self, schema_id: int) -> _Plan:
+    def _plan(self, schema_id: int) -> SchemaPlan:
         refused = self._refused.get(schema_id)
         if refused is not None:
             raise IncompatibleSchemaError(refused, schema_id=schema_id)
@@ -177,7 +186,7 @@ class Decoder:
                 f"{facts.zero_width_array}: it cannot be decoded safely",
             )
         compiled = not recursive and depth <= MAX_COMPILED_DEPTH
-        plan = _Plan(
+        plan = SchemaPlan(
             schema_id=schema_id,
             record_name=reader.name if reader is not None else writer.name,
             writer_name=writer.name,
@@ -209,7 +218,7 @@ class Decoder:
         self.log.warning("schema_refused", schema_id=schema_id, reason=reason)
         raise IncompatibleSchemaError(reason, schema_id=schema_id)
 
-    def _subject(self, plan: _Plan, topic: str | None) -> str | None:
+    def _subject(self, plan: SchemaPlan, topic: str | None) -> str | None:
         key = (plan.schema_id, topic or "")
         if key in self._subjects:
             return self._subjects[key]

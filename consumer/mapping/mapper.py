@@ -18,7 +18,7 @@ Failures raise :class:`MappingError` naming the event field.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_ID_ATTRIBUTE",
+    "NEGATIVE_WHEN_ZERO",
     "Mapper",
     "assemble",
     "default_effect",
@@ -45,16 +46,15 @@ __all__ = [
 #: Name of the custom attribute that carries the event id.
 EVENT_ID_ATTRIBUTE: Final = "eventId"
 
-_EFFECT_RULES: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
-    "onSiteSearch": lambda c: "negative" if c.get("numberOfResults") == 0 else "positive",
-}
+#: Signal types whose default effect is ``negative`` when this content field is 0.
+NEGATIVE_WHEN_ZERO: Final[Mapping[str, str]] = {"onSiteSearch": "numberOfResults"}
 
 
 def default_effect(signal_type: str, content: Mapping[str, Any]) -> str:
     """The effect of a signal whose event gave none."""
-    rule = _EFFECT_RULES.get(signal_type)
-    if rule is not None:
-        return rule(content)
+    zero_key = NEGATIVE_WHEN_ZERO.get(signal_type)
+    if zero_key is not None:
+        return "negative" if content.get(zero_key) == 0 else "positive"
     spec = SIGNAL_TYPES.get(signal_type)
     return spec.default_effect if spec is not None else "positive"
 

@@ -30,10 +30,19 @@ from consumer.pipeline.retry import PartitionsFn, PauseBook, RetrySchedule
 from consumer.pipeline.sender import Job, SendFn, WorkerPool
 from consumer.signals.model import Signal
 
-__all__ = ["ApiRejectedSignal", "DelayFn", "Engine", "InternalTranslateError", "RegistryRetry"]
+__all__ = [
+    "ApiRejectedSignal",
+    "DelayFn",
+    "Engine",
+    "FastFn",
+    "InternalTranslateError",
+    "RegistryRetry",
+]
 
 #: ``(attempt, retry_after_s) -> seconds`` (consumer.connect.backoff.Backoff.next_delay_s).
 DelayFn = Callable[[int, float | None], float]
+#: The native fast path (:class:`consumer.native.FastPath`): a literal, or None for Python.
+FastFn = Callable[[KafkaMessage], str | None]
 
 
 class InternalTranslateError(PermanentError):
@@ -72,10 +81,12 @@ class Engine(OutcomeHandling):
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        fast: FastFn | None = None,
     ) -> None:
         self.settings = settings
         self._translate = translate
         self._encode = encode
+        self._fast = fast
         self._seek = seek
         self._delay = delay
         self.metrics = metrics or Metrics()
@@ -110,10 +121,11 @@ class Engine(OutcomeHandling):
         if self.draining or tp in self.awaiting or tp not in self.assigned:
             return False  # redelivered later (seek back / next owner); never committed past
         epoch = self.tracker.track(tp, offset)
-        self.metrics.consumed(topic).inc()
+        self.metrics.events_consumed.inc(topic)
         try:
-            signal = self._translate(msg)
-            literal = self._encode(signal.as_input())
+            literal = self._fast(msg) if self._fast is not None else None
+            if literal is None:  # no fast path, or it left this event to the Python path
+                literal = self._encode(self._translate(msg).as_input())
         except RetryableError as exc:
             self._registry_down(tp, offset, exc)
             return True

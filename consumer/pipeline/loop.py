@@ -22,14 +22,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from consumer.cli import EXIT_AUTH, EXIT_DRAIN_TIMEOUT, EXIT_ERROR, EXIT_OK
 from consumer.config import Settings, require
 from consumer.errors import ConfigurationError
 from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
-from consumer.pipeline.engine import DelayFn, Engine
+from consumer.pipeline.engine import DelayFn, Engine, FastFn
 from consumer.pipeline.health import HealthServer, HealthState
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import TopicPartitionKey
@@ -37,6 +37,9 @@ from consumer.pipeline.rebalance import RebalanceHandler
 from consumer.pipeline.sender import SendFn
 from consumer.pipeline.topics import ensure_topic
 from consumer.signals.model import Signal
+
+if TYPE_CHECKING:
+    from consumer.translate import Translator
 
 __all__ = ["Pipeline"]
 
@@ -86,7 +89,14 @@ class Pipeline:
 
         s = self.settings
         ensure_topic(AdminClient(admin_config(s)), s.dlq_topic, s.dlq_partitions)
-        translate = self._translate or self._default_translator()
+        fast: FastFn | None = None
+        if self._translate is not None:
+            translate = self._translate
+        else:
+            translator = self._default_translator()
+            translate = translator.translate
+            if translator.fast_path is not None:
+                fast = translator.fast_path.literal
         send = self._send or self._default_sender()
         conf = consumer_config(s, extra={"on_commit": self._on_commit})
         if str(conf.get("enable.auto.commit", "true")).lower() not in {"false", "0"}:
@@ -101,6 +111,7 @@ class Pipeline:
             send=send,
             encode=encode_input,
             delay=backoff.next_delay_s,
+            fast=fast,
         )
 
     def attach(
@@ -112,6 +123,7 @@ class Pipeline:
         send: SendFn,
         encode: Callable[[Mapping[str, Any]], str],
         delay: DelayFn,
+        fast: FastFn | None = None,
     ) -> None:
         """Wire the engine to a consumer and a DLQ producer (``run`` does it; tests use fakes)."""
         self.consumer = consumer
@@ -127,6 +139,7 @@ class Pipeline:
             seek=self._seek,
             delay=delay,
             metrics=self.metrics,
+            fast=fast,
         )
         # closed in reverse order: workers, then the DLQ producer's queue, then the consumer
         self._closers += [consumer.close, lambda: producer.flush(5), self.engine.pool.shutdown]
@@ -134,13 +147,12 @@ class Pipeline:
             self.engine, self._commit_sync, self.settings.drain_timeout_s
         )
 
-    def _default_translator(self) -> Callable[[KafkaMessage], Signal]:
+    def _default_translator(self) -> Translator:
         from consumer.translate import Translator
 
         translator = Translator(self.settings)
         self._closers.append(translator.close)
-        translate: Callable[[KafkaMessage], Signal] = translator.translate
-        return translate
+        return translator
 
     def _default_sender(self) -> SendFn:
         from consumer.connect.client import ConnectClient

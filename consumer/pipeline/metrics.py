@@ -5,14 +5,82 @@ Each :class:`Metrics` owns its own registry, so several pipelines (tests) can co
 
 from __future__ import annotations
 
+import threading
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
-__all__ = ["Metrics"]
+__all__ = ["BulkHistogram", "Metrics", "TopicCounter"]
 
 _SIZE_BUCKETS = (1, 5, 10, 25, 50, 100, 200, 300, 400, 500)
 _TIME_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class TopicCounter(Collector):
+    """A counter by ``topic`` for once-per-event counts: one dict update, no lock.
+
+    Only the poll thread counts; a scrape reads a copy. prometheus_client's ``Counter`` takes a
+    lock per ``inc()``, which cost about 2 us per event on the hot path.
+    """
+
+    def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:
+        self.name, self.documentation = name, documentation
+        self.counts: dict[str, float] = {}
+        registry.register(self)
+
+    def inc(self, topic: str, amount: float = 1) -> None:
+        """Add ``amount`` to ``topic``'s count."""
+        self.counts[topic] = self.counts.get(topic, 0) + amount
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        """The ``<name>_total`` samples, one per topic."""
+        family = CounterMetricFamily(self.name, self.documentation, labels=["topic"])
+        for topic, value in list(self.counts.items()):
+            family.add_metric([topic], value)
+        yield family
+
+
+class BulkHistogram(Collector):
+    """A histogram fed a chunk at a time (one lock per chunk, not per observation)."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        buckets: Iterable[float],
+        registry: CollectorRegistry,
+    ) -> None:
+        self.name, self.documentation = name, documentation
+        self._bounds = tuple(sorted(buckets))
+        self._counts = [0] * (len(self._bounds) + 1)  # the last one is +Inf
+        self._sum = 0.0
+        self._lock = threading.Lock()
+        registry.register(self)
+
+    def observe_many(self, values: Iterable[float]) -> None:
+        """Count every value (``le`` buckets: a value equal to a bound falls in it)."""
+        bounds, counts = self._bounds, self._counts
+        with self._lock:
+            total = 0.0
+            for value in values:
+                counts[bisect_left(bounds, value)] += 1
+                total += value
+            self._sum += total
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        """Cumulative ``_bucket`` samples, ``_count`` and ``_sum``."""
+        with self._lock:
+            counts, total = list(self._counts), self._sum
+        cumulative, buckets = 0, []
+        for bound, count in zip([*map(floatToGoString, self._bounds), "+Inf"], counts, strict=True):
+            cumulative += count
+            buckets.append((bound, cumulative))
+        yield HistogramMetricFamily(self.name, self.documentation, buckets=buckets, sum_value=total)
 
 
 class Metrics:
@@ -20,9 +88,8 @@ class Metrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
-        self._consumed: dict[str, Any] = {}
-        self.events_consumed = Counter(
-            "signals_events_consumed", "Events read from Kafka", ["topic"], registry=r
+        self.events_consumed = TopicCounter(
+            "signals_events_consumed", "Events read from Kafka", registry=r
         )
         self.delivered = Counter(
             "signals_delivered", "Signals accepted by the Connect API", ["topic"], registry=r
@@ -48,7 +115,7 @@ class Metrics:
             buckets=_TIME_BUCKETS,
             registry=r,
         )
-        self.event_to_accepted = Histogram(
+        self.event_to_accepted = BulkHistogram(
             "signals_event_to_accepted_seconds",
             "From the event's timestamp to acceptance",
             buckets=_TIME_BUCKETS,
@@ -70,18 +137,10 @@ class Metrics:
         )
         self.ready = Gauge("signals_ready", "1 when ready, 0 when not", registry=r)
 
-    def consumed(self, topic: str) -> Any:
-        """The ``signals_events_consumed`` child of ``topic`` (cached: ``labels()`` takes a lock
-        and builds a tuple per call, too much once per event)."""
-        child = self._consumed.get(topic)
-        if child is None:
-            child = self._consumed[topic] = self.events_consumed.labels(topic)
-        return child
-
     def totals(self) -> dict[str, Any]:
         """Counter totals (summed over labels; dead letters by reason) for run summaries."""
 
-        def total(counter: Counter) -> float:
+        def total(counter: Counter | TopicCounter) -> float:
             return sum(
                 sample.value
                 for metric in counter.collect()

@@ -91,7 +91,8 @@ class OutcomeHandling:
         now_ms = self._wall_ms()
         finished = 0
         by_topic: dict[str, int] = {}
-        finish, observe = self.tracker.finish, self.metrics.event_to_accepted.observe
+        latencies: list[float] = []
+        finish, latency = self.tracker.finish, latencies.append
         for item in chunk:
             if finish(item.tp, item.offset, item.epoch):
                 finished += 1
@@ -99,7 +100,8 @@ class OutcomeHandling:
                 by_topic[topic] = by_topic.get(topic, 0) + 1
                 ts_type, ts = item.msg.timestamp()
                 if ts_type and ts > 0:
-                    observe(max(0, now_ms - ts) / 1000)
+                    latency(max(0, now_ms - ts) / 1000)
+        self.metrics.event_to_accepted.observe_many(latencies)
         for topic, count in by_topic.items():  # one labels() per topic, not per signal
             self.metrics.delivered.labels(topic).inc(count)
         if finished:

@@ -126,7 +126,7 @@ def test_dead_letter_headers_mask_pii_in_reasons() -> None:
 def test_metrics_never_carry_secrets() -> None:
     """Metrics are labelled by topic, partition, reason, cause and outcome only, never a setting."""
     metrics = Metrics()
-    metrics.consumed("orders").inc()
+    metrics.events_consumed.inc("orders")
     text = generate_latest(metrics.registry).decode()
     assert "signals_events_consumed" in text
     assert API_KEY not in text

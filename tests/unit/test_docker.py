@@ -7,6 +7,7 @@ fresh virtual environment, and the Dockerfile's instructions are checked statica
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -105,28 +106,47 @@ def test_hadolint_clean() -> None:
 
 @pytest.mark.slow
 def test_wheel_installs_and_runs(tmp_path: Path) -> None:
-    """The wheel built from the Dockerfile's build context installs into a fresh venv and runs."""
+    """The wheels of the Dockerfile's build context (ours and the native one) install and run."""
     context = tmp_path / "context"
     context.mkdir()
     for source in _copied_sources():
         src = ROOT / source
         if src.is_dir():
-            shutil.copytree(src, context / source, ignore=shutil.ignore_patterns("__pycache__"))
+            ignore = shutil.ignore_patterns("__pycache__", "target")
+            shutil.copytree(src, context / source, ignore=ignore)
         else:
             shutil.copy2(src, context / source)
     wheels = tmp_path / "wheels"
+    # the native wheel reuses the checkout's Rust build cache (the image builds from scratch)
+    cargo_env = {**os.environ, "CARGO_TARGET_DIR": str(ROOT / "native" / "target")}
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), "."],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(wheels),
+            ".",
+            "./native",
+        ],
         cwd=context,
         check=True,
+        env=cargo_env,
     )
     (wheel,) = wheels.glob("connect_signals_consumer-*.whl")
+    (native_wheel,) = wheels.glob("signals_native-*.whl")
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        [
+            *(str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"),
+            *(str(wheel), str(native_wheel)),
+        ],
         check=True,
     )
     result = subprocess.run(
@@ -138,3 +158,8 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     )
     assert result.stdout.startswith("signals-consumer ")
     assert "unknown" not in result.stdout
+    probe = "import signals_native; print(signals_native.FastPath().schema_ids())"
+    native = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert native.stdout.strip() == "[]"

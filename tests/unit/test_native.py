@@ -1,0 +1,385 @@
+"""The native fast path against the Python path, which stays the reference.
+
+Every event here is Avro-encoded and framed, then given to both paths. The contract
+(``consumer/native.py``): when the native side returns a literal, the Python path translates the
+event to the same values (same types, same order of keys); when the Python path refuses an event,
+the native side returns None. The native side may also return None for valid events it is not
+sure about, but never for the sample events of our schemas.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from graphql.language import parse_value
+from graphql.utilities import value_from_ast_untyped
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+from consumer.errors import ConfigurationError, PermanentError
+from consumer.mapping.custom import CustomMappings
+from consumer.native import FastPath, Unsupported, build_plan, load_native
+from consumer.signals.graphql_literal import encode_input
+from consumer.translate import Translator
+from tests.unit.avro.fakes import Message, RegistryStub, frame, our_schemas, settings
+from tests.unit.mapping.samples import SAMPLES, sample
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = our_schemas()
+IDS = {name: index for index, name in enumerate(sorted(SCHEMAS), start=1)}
+EXTRA_ID, OLDER_ID, SHOP_ID, NODE_ID, BYTES_ID, DATE_ID = 30, 40, 50, 61, 70, 71
+
+PROPERTY = hyp_settings(
+    max_examples=400,
+    deadline=timedelta(milliseconds=500),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def _with_fields(record: str, name: str, *fields: dict[str, Any]) -> dict[str, Any]:
+    schema = copy.deepcopy(SCHEMAS[record])
+    schema["name"] = name
+    schema["fields"] += list(fields)
+    return schema
+
+
+#: AddToCartEvent plus pass-through fields of every shape the native side reads.
+EXTRA = _with_fields(
+    "AddToCartEvent",
+    "AddToCartEvent",
+    {
+        "name": "extraInfo",
+        "type": [
+            "null",
+            {
+                "type": "record",
+                "name": "Extra",
+                "fields": [
+                    {"name": "note", "type": ["null", "string"]},
+                    {"name": "tags", "type": {"type": "array", "items": "string"}},
+                    {
+                        "name": "level",
+                        "type": {"type": "enum", "name": "Level", "symbols": ["LO", "HI"]},
+                    },
+                ],
+            },
+        ],
+    },
+    {"name": "counts", "type": {"type": "map", "values": ["null", "long"]}},
+    {"name": "ratio", "type": "float"},
+    {"name": "flags", "type": {"type": "array", "items": ["null", "boolean"]}},
+)
+
+
+def _older_cart() -> dict[str, Any]:
+    schema = copy.deepcopy(SCHEMAS["AddToCartEvent"])
+    schema["fields"] = [f for f in schema["fields"] if f["name"] != "discount"]
+    return schema
+
+
+def _schemas() -> dict[int, Any]:
+    schemas: dict[int, Any] = {IDS[name]: schema for name, schema in SCHEMAS.items()}
+    schemas[EXTRA_ID] = EXTRA
+    schemas[OLDER_ID] = _older_cart()
+    schemas[SHOP_ID] = json.loads((ROOT / "examples/mappings/ecommerce_event.avsc").read_text())
+    schemas[NODE_ID] = {
+        "type": "record",
+        "name": "Node",
+        "fields": [{"name": "next", "type": ["null", "Node"]}],
+    }
+    schemas[BYTES_ID] = _with_fields(
+        "PageViewEvent", "PageViewEvent", {"name": "blob", "type": ["null", "bytes"]}
+    )
+    schemas[DATE_ID] = _with_fields(
+        "PageViewEvent",
+        "PageViewEvent",
+        {"name": "day", "type": ["null", {"type": "int", "logicalType": "date"}]},
+    )
+    return schemas
+
+
+@cache
+def translator(**over: Any) -> Translator:
+    """One translator per configuration, on a registry stub with every schema above."""
+    config = settings(fast_path="native", **over)
+    custom = None if config.mapping_files else CustomMappings()
+    return Translator(config, registry=RegistryStub(_schemas()).registry(), custom=custom)
+
+
+def python_literal(tr: Translator, msg: Any) -> str | None:
+    """The Python path's literal, or None when it refuses the event (as the engine would)."""
+    try:
+        return encode_input(tr.translate(msg).as_input())
+    except (PermanentError, ValueError, TypeError):
+        return None
+
+
+def fast_literal(tr: Translator, msg: Any) -> str | None:
+    """The native literal, after the Python path has planned the schema (as in the engine)."""
+    assert tr.fast_path is not None
+    python_literal(tr, msg)
+    return tr.fast_path.literal(msg)
+
+
+def values(literal: str) -> bytes:
+    """A literal's values as JSON: types kept apart (5 is not 5.0), key order kept."""
+    return orjson.dumps(value_from_ast_untyped(parse_value(literal)))
+
+
+def assert_agree(tr: Translator, value: bytes) -> str | None:
+    """Both paths agree on ``value``; returns the native literal."""
+    msg = Message(value, _topic="behavior")
+    fast = fast_literal(tr, msg)
+    reference = python_literal(tr, msg)
+    if fast is not None:
+        assert reference is not None, f"native accepted what Python refuses: {fast}"
+        assert values(fast) == values(reference)
+    return fast
+
+
+# --- the samples: always on the fast path, byte for byte ------------------------------------
+
+
+@pytest.mark.parametrize("record", sorted(SAMPLES))
+def test_samples_take_the_fast_path_and_write_the_same_literal(record: str) -> None:
+    """The sample event of every schema gets a native literal identical to the Python one."""
+    tr = translator()
+    msg = Message(frame(IDS[record], SCHEMAS[record], sample(record)), _topic="behavior")
+    fast = fast_literal(tr, msg)
+    assert fast is not None
+    assert fast == python_literal(tr, msg)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"appKey": "app-own", "test": True, "name": "Cart add", "effect": "negative"},
+        {"email": None, "sms": "+4915112345678", "sessionId": None, "attributes": {}},
+        {"email": None, "contactKey": "c-1", "attributes": {"eventId": "x", "k": 'v\n"q"'}},
+        {"productName": 'Shoe "Trail" \\ 😀 \u2028 \x01', "unitPrice": 1e16, "discount": -0.0},
+        {"productUrls": [], "imageUrls": ["a", "null"], "eventTime": 0},
+    ],
+)
+def test_envelope_variants_write_the_same_literal(changes: dict[str, Any]) -> None:
+    """App key, test flag, name/effect, other identities, escapes and floats match Python's."""
+    tr = translator()
+    value = frame(
+        IDS["AddToCartEvent"], SCHEMAS["AddToCartEvent"], sample("AddToCartEvent", **changes)
+    )
+    assert assert_agree(tr, value) is not None
+
+
+def test_default_effect_of_a_search_follows_its_number_of_results() -> None:
+    """onSiteSearch without an effect is negative at 0 results and positive otherwise."""
+    tr = translator()
+    for results, effect in [(0, "negative"), (3, "positive")]:
+        event = sample("OnSiteSearchEvent", numberOfResults=results)
+        fast = assert_agree(
+            tr, frame(IDS["OnSiteSearchEvent"], SCHEMAS["OnSiteSearchEvent"], event)
+        )
+        assert fast is not None
+        assert f'effect:"{effect}"' in fast
+
+
+def test_pass_through_fields_of_every_shape_match() -> None:
+    """Records, enums, maps, floats and lists with nulls pass through as Python writes them."""
+    tr = translator()
+    event = sample(
+        "AddToCartEvent",
+        extraInfo={"note": None, "tags": [], "level": "HI"},
+        counts={"a": 1, "b": None},
+        ratio=0.1,
+        flags=[True, None],
+    )
+    fast = assert_agree(tr, frame(EXTRA_ID, EXTRA, event))
+    assert fast is not None
+    assert "extraInfo:{level:" in fast
+
+
+# --- refusals: the Python path decides --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"email": None},
+        {"email": "not-an-email"},
+        {"email": "jane@example.com", "contactKey": "c-1"},
+        {"currency": "EURO"},
+        {"eventId": ""},
+        {"productName": ""},
+        {"attributes": {"campaign": ""}, "name": "x" * 257},
+        {"unitPrice": float("nan")},
+        {"sms": "+0151", "email": None},
+    ],
+)
+def test_events_the_python_path_refuses_are_left_to_it(changes: dict[str, Any]) -> None:
+    """Every event the Python path refuses gets None from the native side."""
+    tr = translator()
+    value = frame(
+        IDS["AddToCartEvent"], SCHEMAS["AddToCartEvent"], sample("AddToCartEvent", **changes)
+    )
+    msg = Message(value)
+    assert python_literal(tr, msg) is None
+    assert fast_literal(tr, msg) is None
+
+
+def test_malformed_frames_are_left_to_the_python_path() -> None:
+    """Truncated bodies, trailing bytes, unknown ids and unframed values get None."""
+    tr = translator()
+    good = frame(IDS["PageViewEvent"], SCHEMAS["PageViewEvent"], sample("PageViewEvent"))
+    assert fast_literal(tr, Message(good)) is not None
+    for bad in [good[:-3], good + b"\x00", good[:1] + (999).to_bytes(4, "big") + good[5:], b"{}"]:
+        assert fast_literal(tr, Message(bad)) is None
+
+
+@pytest.mark.parametrize(
+    ("schema_id", "reason"),
+    [
+        (OLDER_ID, "resolved to our reader schema"),
+        (NODE_ID, "recursive"),
+        (BYTES_ID, "type 'bytes'"),
+        (DATE_ID, "logical type 'date'"),
+    ],
+)
+def test_schemas_it_cannot_read_exactly_stay_on_python(schema_id: int, reason: str) -> None:
+    """Resolution, recursion, bytes and logical types other than eventTime's are not planned."""
+    decoder_plan = translator()._decoder._plan(schema_id)  # fetched from the stub, planned
+    with pytest.raises(Unsupported, match=reason):
+        build_plan(decoder_plan, settings())
+
+
+def test_a_type_outside_the_tier_and_custom_mappings_stay_on_python() -> None:
+    """Types the tier cannot import and records with a custom mapping are not planned."""
+    tr = translator()
+    cart = tr._decoder._plan(IDS["AddToCartEvent"])
+    with pytest.raises(Unsupported, match="not entitled"):
+        build_plan(tr._decoder._plan(IDS["ProductViewEvent"]), settings(tier="pro"))
+    assert build_plan(cart, settings(tier="pro"))["signal_type"] == "addToCart"
+    custom = CustomMappings.__new__(CustomMappings)
+    custom.by_subject, custom.by_record = {}, {cart.record_name: object()}  # type: ignore[dict-item]
+    with pytest.raises(Unsupported, match="custom mapping"):
+        build_plan(cart, settings(), custom)
+
+
+def test_fast_path_setting() -> None:
+    """``off`` keeps to Python; ``native`` without the package stops with the setting's name."""
+    assert load_native(settings(fast_path="off")) is None
+    assert load_native(settings(fast_path="auto")) is not None  # make test installs it
+    assert isinstance(translator().fast_path, FastPath)
+
+
+def test_native_setting_without_the_package_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGNALS_FAST_PATH=native without signals-native raises a ConfigurationError naming it."""
+
+    def missing(name: str) -> Any:
+        raise ImportError(name)
+
+    monkeypatch.setattr("consumer.native.importlib.import_module", missing)
+    assert load_native(settings(fast_path="auto")) is None
+    with pytest.raises(ConfigurationError, match="SIGNALS_FAST_PATH") as info:
+        load_native(settings(fast_path="native"))
+    assert info.value.setting == "SIGNALS_FAST_PATH"
+
+
+# --- properties -------------------------------------------------------------------------------
+
+_SPECIAL = st.sampled_from(
+    [
+        *("", "null", ":x", 'a"b', "a\\b", "\x00\x1f", "é", "😀", "a@b.co", "+4915112345678"),
+        *("EUR", "2025-05-01T10:00:00.000Z", "2025-02-30T10:00:00Z", "positive", "Behavior", "  "),
+    ]
+)
+_TEXT = st.one_of(_SPECIAL, st.text(st.characters(exclude_categories=["Cs"]), max_size=12))
+
+
+def _strategy(schema: Any, named: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values of an Avro type, edge cases included (no NaN: fastavro writes it, both refuse)."""
+    if isinstance(schema, list):
+        return st.one_of(*(_strategy(branch, named) for branch in schema))
+    if isinstance(schema, str):
+        simple: dict[str, st.SearchStrategy[Any]] = {
+            "null": st.none(),
+            "boolean": st.booleans(),
+            "int": st.one_of(st.sampled_from([0, 1, -1]), st.integers(-(2**31), 2**31 - 1)),
+            "long": st.one_of(st.sampled_from([0, -1]), st.integers(-(2**63), 2**63 - 1)),
+            "float": st.floats(width=32, allow_nan=False),
+            "double": st.one_of(st.sampled_from([0.0, -0.0, 1e16]), st.floats(allow_nan=False)),
+            "string": _TEXT,
+        }
+        return simple[schema] if schema in simple else named[schema]
+    kind = schema["type"]
+    if schema.get("logicalType") == "timestamp-millis":
+        edges = [-30_610_224_000_001, -30_610_224_000_000, -62_135_596_800_000, -1, 0]
+        edges += [951_782_400_000, 253_402_300_799_999, 253_402_300_800_000]
+        return st.one_of(st.sampled_from(edges), st.integers(-(2**45), 2**48))
+    if kind == "record":
+        fields = {f["name"]: _strategy(f["type"], named) for f in schema["fields"]}
+        named[schema["name"]] = out = st.fixed_dictionaries(fields)
+        return out
+    if kind == "enum":
+        return st.sampled_from(schema["symbols"])
+    if kind == "array":
+        return st.lists(_strategy(schema["items"], named), max_size=3)
+    if kind == "map":
+        keys = st.one_of(st.sampled_from(["eventId", "a", "b-c", "_x"]), _TEXT)
+        return st.dictionaries(keys, _strategy(schema["values"], named), max_size=3)
+    return _strategy(kind, named)
+
+
+@st.composite
+def events(draw: st.DrawFn) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """A schema id, its schema and an event: the sample with up to three fields set to any value."""
+    schema_id, schema, base = draw(
+        st.sampled_from(
+            [(IDS[r], SCHEMAS[r], sample(r)) for r in sorted(SAMPLES)]
+            + [
+                (
+                    EXTRA_ID,
+                    EXTRA,
+                    sample("AddToCartEvent", extraInfo=None, counts={}, ratio=1.5, flags=[]),
+                )
+            ]
+        )
+    )
+    names = [field["name"] for field in schema["fields"]]
+    changed = draw(st.sets(st.sampled_from(names), max_size=3))
+    named: dict[str, Any] = {}
+    event = {}
+    for field in schema["fields"]:
+        anything = _strategy(field["type"], named)  # also registers named types in order
+        name = field["name"]
+        event[name] = draw(anything) if name in changed or name not in base else base[name]
+    return schema_id, schema, event
+
+
+@PROPERTY
+@given(events())
+def test_native_never_disagrees_with_python(
+    case: tuple[int, dict[str, Any], dict[str, Any]],
+) -> None:
+    """For generated events of every schema, a native literal has the Python path's values."""
+    schema_id, schema, event = case
+    assert_agree(translator(), frame(schema_id, schema, event))
+
+
+@PROPERTY
+@given(st.sampled_from(sorted(SAMPLES)), st.data())
+def test_corrupted_frames_never_disagree(record: str, data: st.DataObject) -> None:
+    """Bit flips and truncations of valid frames give None or the Python path's values."""
+    value = bytearray(frame(IDS[record], SCHEMAS[record], sample(record)))
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(5, len(value) - 1))
+        value[at] ^= 1 << data.draw(st.integers(0, 7))
+    cut = data.draw(st.integers(5, len(value)))
+    assert_agree(translator(), bytes(value[:cut]))
