@@ -150,6 +150,7 @@ def make_engine(
     producer: FakeProducer | None = None,
     clock: Clock | None = None,
     translate: Callable[[KafkaMessage], Signal] = translate_literal,
+    fast: Callable[[KafkaMessage], str | None] | None = None,
     **overrides: Any,
 ) -> tuple[Engine, list[tuple[str, list[TopicPartitionKey]]]]:
     """An engine on fakes; returns it and the log of pause/resume/seek calls."""
@@ -166,5 +167,6 @@ def make_engine(
         delay=lambda attempt, retry_after: retry_after if retry_after is not None else 1.0,
         clock=clock or Clock(),
         wall_ms=lambda: 1_700_000_001_000,
+        fast=fast,
     )
     return engine, calls

@@ -55,6 +55,31 @@ def test_happy_path_commits_every_partition() -> None:
     assert engine.settled()
 
 
+def test_fast_path_literals_are_sent_and_its_refusals_take_the_python_path() -> None:
+    """A fast-path literal is batched as is; for None the event is translated and encoded."""
+    translated: list[int] = []
+
+    def translate(msg: KafkaMessage) -> Signal:
+        translated.append(msg.offset() or 0)
+        return plain(msg)
+
+    def fast(msg: KafkaMessage) -> str | None:
+        return None if (msg.offset() or 0) % 2 else f"{{fast:{msg.offset()}}}"
+
+    sender = ScriptedSender()
+    engine, _ = make_engine(sender, translate=translate, fast=fast)
+    feed(engine, A, range(4))
+    pump(engine)
+    assert translated == [1, 3]
+    assert [lit for call in sender.calls for lit in call] == [
+        "{fast:0}",
+        "{'contactKey': 'c-1'}",
+        "{fast:2}",
+        "{'contactKey': 'c-3'}",
+    ]
+    assert engine.tracker.commit_positions() == {A: 4}
+
+
 def test_permanent_failure_finishes_only_on_dlq_ack() -> None:
     """A bad event is dead-lettered; no commit position passes it until its (fake) delivery ack."""
     producer = FakeProducer()
