@@ -42,6 +42,24 @@ def figures(res: Results) -> list[Figure]:
             *_goal(cpu, "<= 15 (stretch 10)", cpu is not None and cpu <= 15),
         )
     )
+    python = res.main_python
+    cpu_python = per_event_us(python, base, res.n_main)
+    if cpu_python is not None:
+        out.append(
+            Figure("cpu-python", "(a) ... pure-Python path (FAST_PATH=off)", cpu_python, "us")
+        )
+        if cpu:
+            out.append(
+                Figure(
+                    "ratio-native",
+                    "(a) native / pure-Python CPU per event",
+                    cpu / cpu_python,
+                    "x",
+                    "(lower is better)",
+                    None,
+                    2,
+                )
+            )
     rate = main.events_per_s if main else None
     out.append(
         Figure(
@@ -55,6 +73,16 @@ def figures(res: Results) -> list[Figure]:
     )
     ours = drain_rate(main, base, res.n_main)
     out.append(Figure("drain", "(b) drain rate (wall - empty run)", ours, "events/s", digits=0))
+    if python is not None and python.events_per_s:
+        out.append(
+            Figure(
+                "eps-python",
+                "(b) ... pure-Python path (FAST_PATH=off)",
+                python.events_per_s,
+                "events/s",
+                digits=0,
+            )
+        )
     for r, lat in sorted(res.latency.items()):
         p99 = lat.p99_ms
         goal = _goal(p99, "<= 500 ms", p99 is not None and p99 <= 500) if r == 2_000 else ("", None)

@@ -5,7 +5,8 @@ the latency recorder, pre-produces the backlogs, and runs (each consumer in a pr
 own, measured with ``wait4``):
 
 (a) consumer CPU us/event: ``signals-consumer run --until-idle 2`` over the main backlog,
-    minus the same over an empty topic (start-up, group join, idle wait, shutdown);
+    minus the same over an empty topic (start-up, group join, idle wait, shutdown); once more
+    with ``SIGNALS_FAST_PATH=off`` (the pure-Python path, for the native path's ratio);
 (b) end-to-end events/s of that run, between its first and last accepted mutation;
 (c) event time -> acceptance p50/p99 at 2k and 10k events/s offered (live producer);
 (d) peak RSS draining the big backlog (1M events), at ``max_buffered_events`` and at twice it;
@@ -95,6 +96,11 @@ def _collect(ctx: scenarios.Ctx, scale: float, res: Results, only: set[str]) -> 
         for i in (1, 2)
     ]
     res.main = min(main_runs, key=lambda d: d.process.cpu_s)
+    _log("(a)(b) the same with the pure-Python path (SIGNALS_FAST_PATH=off)")
+    res.main_python = _complete(
+        partial(scenarios.drain, ctx, "consumer-main-python", main_topic, fast_path="off"),
+        n_main,
+    )
     if only and "peer" not in only:
         return
     _log("(f) librdkafka consume-only floor")

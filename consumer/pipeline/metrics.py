@@ -91,8 +91,8 @@ class Metrics:
         self.events_consumed = TopicCounter(
             "signals_events_consumed", "Events read from Kafka", registry=r
         )
-        self.delivered = Counter(
-            "signals_delivered", "Signals accepted by the Connect API", ["topic"], registry=r
+        self.delivered = TopicCounter(
+            "signals_delivered", "Signals accepted by the Connect API", registry=r
         )
         self.dead_lettered = Counter(
             "signals_dead_lettered",

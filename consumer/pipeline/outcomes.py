@@ -102,8 +102,8 @@ class OutcomeHandling:
                 if ts_type and ts > 0:
                     latency(max(0, now_ms - ts) / 1000)
         self.metrics.event_to_accepted.observe_many(latencies)
-        for topic, count in by_topic.items():  # one labels() per topic, not per signal
-            self.metrics.delivered.labels(topic).inc(count)
+        for topic, count in by_topic.items():  # once per topic, not per signal
+            self.metrics.delivered.inc(topic, count)
         if finished:
             self.last_progress = self._clock()
         self.pauses.remove(job.holds, f"job:{job.id}")
