@@ -116,13 +116,13 @@ def render(res: Results, figures: list[Figure]) -> str:
             "### (d) Memory",
             "",
             "Peak RSS (`ru_maxrss`) does not grow with the backlog (main vs big backlog): what "
-            "is held is bounded by configuration. With a fast API the engine's own buffer "
-            "(`max_buffered_events`) never fills - events are translated as fast as they are "
-            "read, and the sender keeps up - so doubling it changes little; the larger part is "
-            "librdkafka's pre-fetch queue (`kafka_queued_max_kbytes`, 16 MiB by default, plus "
-            "its fetch buffers): a quarter of it saves ~70 MB (the runs table shows what it "
-            "cost in throughput in this run; a 200k-event trial showed none). "
-            "The Python process alone (imports, an empty topic) is the empty run's RSS.",
+            "is held is bounded by configuration: the engine's buffer (`max_buffered_events`, "
+            "each event held with its message and its literal, 1-2 KB) and librdkafka's "
+            "pre-fetch queue (`kafka_queued_max_kbytes`, 4 MiB by default, plus its fetch "
+            "buffers). The rows above change one bound at a time: twice the buffer, and four "
+            "times the queue (16 MiB, the default before the native fast path); the runs table "
+            "shows what each did to throughput. The Python process alone (imports, an empty "
+            "topic) is the empty run's RSS.",
         ]
     if res.latency:
         lines += [

@@ -49,9 +49,9 @@ IN_FLIGHT_PARTITIONS = 64
 BIG_RUNS: dict[str, tuple[str, dict[str, int]]] = {
     "defaults": ("defaults", {}),
     "buffered-x2": ("max_buffered_events x2 (40,000)", {"max_buffered_events": 40_000}),
-    "prefetch-quarter": (
-        "kafka_queued_max_kbytes / 4 (4,096)",
-        {"kafka_queued_max_kbytes": 4_096},
+    "prefetch-x4": (
+        "kafka_queued_max_kbytes x4 (16,384)",
+        {"kafka_queued_max_kbytes": 16_384},
     ),
 }
 

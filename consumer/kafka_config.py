@@ -71,6 +71,7 @@ def consumer_config(
             "max.poll.interval.ms": s.kafka_max_poll_interval_ms,
             "fetch.wait.max.ms": s.kafka_fetch_max_wait_ms,
             "queued.max.messages.kbytes": s.kafka_queued_max_kbytes,
+            "max.partition.fetch.bytes": s.kafka_max_partition_fetch_bytes,
             "enable.partition.eof": False,
         }
     )

@@ -126,6 +126,10 @@ class Batcher:
             self._count -= len(queue)
         self._busy.discard(tp)
 
+    def deeper_than(self, depth: int) -> list[TopicPartitionKey]:
+        """The partitions with more than ``depth`` queued signals."""
+        return [tp for tp, queue in self._queues.items() if len(queue) > depth]
+
     def buffered(self, tp: TopicPartitionKey) -> int:
         """Queued (not yet batched) signals of ``tp``."""
         queue = self._queues.get(tp)

@@ -245,7 +245,22 @@ class Engine(OutcomeHandling):
                 del self.awaiting[work.tp]
 
     def apply_backpressure(self) -> None:
-        """Pause everything above ``max_buffered_events``; resume below half of it."""
+        """Pause everything above ``max_buffered_events``, resume below half of it; and pause
+        each partition queueing more than two batches, resume it at one or less.
+
+        Only one batch per partition is in flight, so a partition's queue beyond two batches
+        adds nothing but takes buffer room (and librdkafka's fetches) from the others: with a
+        slow API, batches from many partitions in flight at once is what gives throughput.
+        """
+        depth = 2 * self.settings.batch_max_signals
+        deep = self.batcher.deeper_than(depth)
+        if deep:
+            self.pauses.add(deep, "deep")
+        shallow = [
+            tp for tp in self.pauses.holding("deep") if self.batcher.buffered(tp) <= depth // 2
+        ]
+        if shallow:
+            self.pauses.remove(shallow, "deep")
         buffered = self.tracker.pending_count()
         limit = self.settings.max_buffered_events
         if not self.backpressure and buffered > limit:

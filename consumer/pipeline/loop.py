@@ -46,7 +46,7 @@ __all__ = ["Pipeline"]
 COMMIT_INTERVAL_S = 1.0
 OBSERVE_INTERVAL_S = 2.0
 POLL_TIMEOUT_S = 0.1
-BUSY_POLL_TIMEOUT_S = 0.02
+BUSY_POLL_TIMEOUT_S = 0.005
 
 
 class Pipeline:

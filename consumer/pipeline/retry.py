@@ -57,7 +57,11 @@ class PauseBook:
 
     def remove_everywhere(self, reason: str) -> None:
         """Withdraw ``reason`` from every partition."""
-        self.remove([tp for tp, r in self._reasons.items() if reason in r], reason)
+        self.remove(self.holding(reason), reason)
+
+    def holding(self, reason: str) -> list[TopicPartitionKey]:
+        """The partitions paused for ``reason``."""
+        return [tp for tp, r in self._reasons.items() if reason in r]
 
     def has(self, tp: TopicPartitionKey, reason: str | None = None) -> bool:
         """True when ``tp`` is paused (for ``reason``, when given)."""

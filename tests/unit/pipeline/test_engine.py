@@ -295,7 +295,27 @@ def test_settle_commits_finished_and_forget_drops_rest() -> None:
 @pytest.mark.parametrize("over", [True, False])
 def test_backpressure_pauses_above_limit(over: bool) -> None:
     """Above max_buffered_events every partition pauses; below it nothing does."""
-    engine, calls = make_engine(ScriptedSender(), max_buffered_events=500)
+    engine, calls = make_engine(ScriptedSender(), max_buffered_events=500, batch_max_signals=500)
     feed(engine, A, range(501 if over else 499))
     engine.apply_backpressure()
     assert (("pause", [A]) in calls) is over
+
+
+def test_a_partition_queueing_more_than_two_batches_pauses_alone() -> None:
+    """Above two batches queued, only that partition pauses; it resumes at one batch or less."""
+    engine, calls = make_engine(ScriptedSender(), batch_max_signals=10)
+    feed(engine, A, range(21))
+    feed(engine, B, range(20))
+    engine.apply_backpressure()
+    assert calls == [("pause", [A])]
+    assert engine.pauses.holding("deep") == [A]
+    engine.batcher.release({A})  # as if a batch of A had been accepted
+    engine.batcher.take(0.0)  # ten of A leave in a batch: eleven left, still paused
+    engine.apply_backpressure()
+    assert calls == [("pause", [A])]
+    engine.batcher.take(0.0)
+    engine.batcher.release({A, B})
+    engine.batcher.take(0.0)  # one left
+    engine.apply_backpressure()
+    assert calls[-1] == ("resume", [A])
+    assert engine.pauses.holding("deep") == []
