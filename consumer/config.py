@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     #: Bytes one fetch returns per partition at most (librdkafka ``max.partition.fetch.bytes``):
     #: smaller fetches spread the buffer over more partitions, so more batches can be in flight.
     kafka_max_partition_fetch_bytes: int = Field(default=262_144, ge=1_024)
+    #: How long librdkafka waits before fetching a partition again once the pre-fetch queue is
+    #: full (``fetch.queue.backoff.ms``; librdkafka's 1000 ms stalls a small queue).
+    kafka_fetch_queue_backoff_ms: int = Field(default=20, ge=0)
     kafka_auto_offset_reset: Literal["earliest", "latest"] = "earliest"
 
     # --- schema registry ---------------------------------------------------------------------

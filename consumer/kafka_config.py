@@ -72,6 +72,7 @@ def consumer_config(
             "fetch.wait.max.ms": s.kafka_fetch_max_wait_ms,
             "queued.max.messages.kbytes": s.kafka_queued_max_kbytes,
             "max.partition.fetch.bytes": s.kafka_max_partition_fetch_bytes,
+            "fetch.queue.backoff.ms": s.kafka_fetch_queue_backoff_ms,
             "enable.partition.eof": False,
         }
     )

@@ -15,6 +15,22 @@ def test_consumer_is_manual_commit_cooperative_sticky_with_static_membership() -
     assert conf["x.y"] == 1
 
 
+def test_fetch_bounds_become_librdkafka_keys() -> None:
+    """The pre-fetch queue, per-partition fetch size and queue back-off reach librdkafka."""
+    conf = consumer_config(
+        Settings(
+            kafka_queued_max_kbytes=2048,
+            kafka_max_partition_fetch_bytes=65_536,
+            kafka_fetch_queue_backoff_ms=5,
+        )
+    )
+    assert conf["queued.max.messages.kbytes"] == 2048
+    assert conf["max.partition.fetch.bytes"] == 65_536
+    assert conf["fetch.queue.backoff.ms"] == 5
+    defaults = consumer_config(Settings())
+    assert defaults["fetch.queue.backoff.ms"] == 20  # not librdkafka's 1000: see config.py
+
+
 def test_other_groups_never_borrow_the_static_instance_id() -> None:
     """A replay or tool group must not steal the live member's group.instance.id."""
     conf = consumer_config(Settings(kafka_group_instance_id="pod-0"), group_id="replay-1")
