@@ -53,6 +53,10 @@ BIG_RUNS: dict[str, tuple[str, dict[str, int]]] = {
         "kafka_queued_max_kbytes x4 (16,384)",
         {"kafka_queued_max_kbytes": 16_384},
     ),
+    "backoff-1000": (
+        "kafka_fetch_queue_backoff_ms 1,000 (librdkafka's default)",
+        {"kafka_fetch_queue_backoff_ms": 1_000},
+    ),
 }
 
 
