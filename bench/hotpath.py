@@ -46,7 +46,7 @@ from consumer.config import Settings  # noqa: E402
 from consumer.kafka_types import KafkaMessage  # noqa: E402
 from consumer.signals.graphql_literal import encode_input  # noqa: E402
 
-__all__ = ["BenchMessage", "main", "measure_stages", "messages"]
+__all__ = ["BenchMessage", "NoProducer", "main", "measure_stages", "messages", "settings_for"]
 
 OUT = ROOT / "bench" / "out"
 
@@ -101,7 +101,8 @@ def messages(
     return out
 
 
-def _settings(registry_url: str, topic: str) -> Settings:
+def settings_for(registry_url: str, topic: str) -> Settings:
+    """The benchmark's consumer settings (premium tier, a default app key, no metrics port)."""
     return Settings(
         topics=[topic],
         connect_api_key=SecretStr("bench"),
@@ -134,7 +135,7 @@ def _engine_stage(
             translate=translate,
             encode=encode_input,
             send=send,
-            dlq_producer=_NoProducer(),
+            dlq_producer=NoProducer(),
             pause=lambda tps: None,
             resume=lambda tps: None,
             seek=lambda tp, offset: None,
@@ -148,7 +149,9 @@ def _engine_stage(
     return build
 
 
-class _NoProducer:
+class NoProducer:
+    """A dead-letter producer for runs where nothing may be dead-lettered."""
+
     def produce(self, *args: Any, **kwargs: Any) -> None:
         raise AssertionError("nothing is dead-lettered in the hot-path benchmark")
 
@@ -169,7 +172,7 @@ def measure_stages(
     topic = f"bench-hotpath-{uuid.uuid4().hex[:6]}"
     templates = build_templates(registry_url, topic)
     msgs = messages(templates, count, topic)
-    settings = _settings(registry_url, topic)
+    settings = settings_for(registry_url, topic)
     decoder = Decoder(settings, resolve_subjects=False)
     translator = Translator(settings)
     for msg in msgs[: len(templates)]:  # plans, caches
