@@ -158,7 +158,10 @@ mod tests {
             "9999-12-31T23:59:59.999Z"
         );
         assert_eq!(iso_millis(-1).unwrap(), "1969-12-31T23:59:59.999Z");
-        assert_eq!(iso_millis(MIN_EPOCH_MS).unwrap(), "1000-01-01T00:00:00.000Z");
+        assert_eq!(
+            iso_millis(MIN_EPOCH_MS).unwrap(),
+            "1000-01-01T00:00:00.000Z"
+        );
         assert!(iso_millis(MIN_EPOCH_MS - 1).is_none());
         assert!(iso_millis(MAX_EPOCH_MS + 1).is_none());
     }
