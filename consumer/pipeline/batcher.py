@@ -10,7 +10,7 @@ partition are sent, and accepted, in offset order.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from consumer.avro.framing import schema_id_of
 from consumer.kafka_types import KafkaMessage
@@ -19,9 +19,12 @@ from consumer.pipeline.offsets import TopicPartitionKey
 __all__ = ["Batcher", "Item"]
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One translated event waiting to be sent: its literal and where it came from."""
+class Item(NamedTuple):
+    """One translated event waiting to be sent: its literal and where it came from.
+
+    A NamedTuple rather than a frozen dataclass: one is made per event, and a frozen dataclass
+    sets each field through ``object.__setattr__`` (bench/RESULTS.md, second round).
+    """
 
     tp: TopicPartitionKey
     offset: int
