@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from consumer.avro.framing import schema_id_of
 from consumer.errors import ConfigurationError
 from consumer.logs import get_logger
 from consumer.mapping.mapper import NEGATIVE_WHEN_ZERO
@@ -128,7 +129,7 @@ def _check(spec: FieldSpec) -> dict[str, Any]:
     match spec.kind:
         case Kind.STRING:
             return {"k": "string", "required": spec.required, "max": spec.max_length}
-        case Kind.NUMBER | Kind.INTEGER | Kind.BOOLEAN:
+        case Kind.NUMBER | Kind.INTEGER | Kind.BOOLEAN | Kind.STRING_LIST | Kind.ATTRIBUTE_LIST:
             return {"k": str(spec.kind)}
         case Kind.ISO_CURRENCY:
             return {"k": "one_of", "values": sorted(ISO_4217_CODES)}
@@ -136,8 +137,6 @@ def _check(spec: FieldSpec) -> dict[str, Any]:
             return {"k": "one_of", "values": sorted(spec.values)}
         case Kind.ISO_TIMESTAMP:
             return {"k": "timestamp"}
-        case Kind.STRING_LIST | Kind.ATTRIBUTE_LIST:
-            return {"k": str(spec.kind)}
         case Kind.OBJECT_LIST:
             return {
                 "k": "object_list",
@@ -164,11 +163,6 @@ def build_plan(
     spec = SIGNAL_TYPES[signal_type]
     if signal_type not in TIER_SIGNAL_TYPES[settings.tier]:
         raise Unsupported(f"{signal_type} is not entitled in the {settings.tier} tier")
-    if signal_type in NEGATIVE_WHEN_ZERO:
-        zero_key: str | None = NEGATIVE_WHEN_ZERO[signal_type]
-    else:
-        zero_key = None
-
     named: dict[str, Any] = {}
     writer_fields = plan.writer["fields"]
     fields = [
@@ -211,7 +205,7 @@ def build_plan(
         "signal_type": signal_type,
         "default_name": spec.default_name,
         "default_effect": spec.default_effect,
-        "effect_zero_key": zero_key,
+        "effect_zero_key": NEGATIVE_WHEN_ZERO.get(signal_type),
         "checks": {f.name: _check(f) for f in spec.fields},
         "required": list(spec.required),
         "test_signals": settings.test_signals,
@@ -239,11 +233,6 @@ class FastPath:
         self._app_keys: dict[str, str | None] = {}
         self.log = get_logger("fast_path")
 
-    @property
-    def schema_ids(self) -> list[int]:
-        """The schema ids on the fast path."""
-        return sorted(self._native.schema_ids())
-
     def literal(self, msg: KafkaMessage) -> str | None:
         """The literal of ``msg``, or None when the Python path must decide."""
         value = msg.value()
@@ -256,9 +245,9 @@ class FastPath:
         else:
             app_key = app_keys[topic] = self._settings.app_key_for(topic)
         out: str | None = self._native.literal(value, app_key)
-        if out is None and len(value) >= 5 and value[0] == 0:
-            schema_id = int.from_bytes(value[1:5], "big")
-            if schema_id not in self._tried and self._plan(schema_id):
+        if out is None:
+            schema_id = schema_id_of(value)
+            if schema_id is not None and schema_id not in self._tried and self._plan(schema_id):
                 out = self._native.literal(value, app_key)
         return out
 

@@ -133,10 +133,13 @@ impl Plan {
                 v if own.table => v,
                 v => plain(v),
             };
-            for key in &own.keys[1..] {
-                content.push((key, v.clone()));
-            }
-            content.insert(content.len() - (own.keys.len() - 1), (&own.keys[0], v));
+            // the content key, then the keys given the same value (`FieldMap.also`)
+            let extras: Vec<(&str, V)> = own.keys[1..]
+                .iter()
+                .map(|k| (k.as_str(), v.clone()))
+                .collect();
+            content.push((&own.keys[0], v));
+            content.extend(extras);
         }
         content[3].1 = match effect {
             V::Null => s(self.effect_of(&content)),
