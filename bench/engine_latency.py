@@ -20,10 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.hotpath import NoProducer, messages, settings_for  # noqa: E402
+from bench.hotpath import build_engine, drive, messages, settings_for  # noqa: E402
 from bench.workload import build_templates  # noqa: E402
-from consumer.pipeline.engine import Engine  # noqa: E402
-from consumer.signals.graphql_literal import encode_input  # noqa: E402
 from consumer.translate import Translator  # noqa: E402
 from dev import stack as devstack  # noqa: E402
 
@@ -43,31 +41,11 @@ def run(registry_url: str, events: int, in_flight: int, latency_s: float) -> flo
         time.sleep(latency_s)
         return ["id"] * len(literals)
 
-    engine = Engine(
-        settings,
-        translate=translator.translate,
-        encode=encode_input,
-        send=send,
-        dlq_producer=NoProducer(),
-        pause=lambda tps: None,
-        resume=lambda tps: None,
-        seek=lambda tp, offset: None,
-        delay=lambda attempt, after: 0.1,
-        fast=translator.fast_path.literal if translator.fast_path is not None else None,
-    )
-    engine.on_assign([(topic, p) for p in range(64)])
-    engine.joined = True
+    fast = translator.fast_path.literal if translator.fast_path is not None else None
+    engine = build_engine(settings, translator.translate, fast=fast, send=send, partitions=64)
     started = time.monotonic()
-    for i, msg in enumerate(msgs):
-        engine.on_message(msg)
-        if i % 500 == 499:
-            engine.step()
-    engine.start_drain()
-    while not engine.settled():
-        engine.handle_outcomes(timeout_s=0.005)
-        engine.dispatch()
+    drive(engine, msgs)
     elapsed = time.monotonic() - started
-    engine.pool.shutdown()
     translator.close()
     return events / elapsed
 

@@ -44,9 +44,19 @@ from pydantic import SecretStr  # noqa: E402
 from bench.workload import Template, build_templates  # noqa: E402
 from consumer.config import Settings  # noqa: E402
 from consumer.kafka_types import KafkaMessage  # noqa: E402
+from consumer.pipeline.engine import Engine  # noqa: E402
 from consumer.signals.graphql_literal import encode_input  # noqa: E402
 
-__all__ = ["BenchMessage", "NoProducer", "main", "measure_stages", "messages", "settings_for"]
+__all__ = [
+    "BenchMessage",
+    "NoProducer",
+    "build_engine",
+    "drive",
+    "main",
+    "measure_stages",
+    "messages",
+    "settings_for",
+]
 
 OUT = ROOT / "bench" / "out"
 
@@ -119,34 +129,47 @@ def _cpu_us(fn: Callable[[], Any], events: int) -> float:
     return (time.process_time() - started) / events * 1e6
 
 
-def _engine_stage(
+def _accept(literals: Sequence[str]) -> list[str]:
+    return ["id"] * len(literals)
+
+
+def build_engine(
     settings: Settings,
     translate: Callable[[KafkaMessage], Any],
+    *,
     fast: Callable[[KafkaMessage], str | None] | None = None,
-) -> Callable[[], Any]:
-    from consumer.pipeline.engine import Engine
+    send: Callable[[Sequence[str]], list[str]] = _accept,
+    partitions: int = 16,
+) -> Engine:
+    """An engine on no Kafka (pauses and seeks do nothing) with ``partitions`` assigned."""
+    engine = Engine(
+        settings,
+        translate=translate,
+        encode=encode_input,
+        send=send,
+        dlq_producer=NoProducer(),
+        pause=lambda tps: None,
+        resume=lambda tps: None,
+        seek=lambda tp, offset: None,
+        delay=lambda attempt, after: 0.1,
+        fast=fast,
+    )
+    engine.on_assign([(settings.topics[0], p) for p in range(partitions)])
+    engine.joined = True
+    return engine
 
-    def send(literals: Sequence[str]) -> list[str]:
-        return ["id"] * len(literals)
 
-    def build() -> Engine:
-        engine = Engine(
-            settings,
-            translate=translate,
-            encode=encode_input,
-            send=send,
-            dlq_producer=NoProducer(),
-            pause=lambda tps: None,
-            resume=lambda tps: None,
-            seek=lambda tp, offset: None,
-            delay=lambda attempt, after: 0.1,
-            fast=fast,
-        )
-        engine.on_assign([(settings.topics[0], p) for p in range(16)])
-        engine.joined = True
-        return engine
-
-    return build
+def drive(engine: Engine, msgs: Sequence[KafkaMessage]) -> None:
+    """Every message through ``on_message`` (a ``step()`` each 500), then drain until settled."""
+    for i, msg in enumerate(msgs):
+        engine.on_message(msg)
+        if i % 500 == 499:
+            engine.step()
+    engine.start_drain()
+    while not engine.settled():
+        engine.handle_outcomes(timeout_s=0.005)
+        engine.dispatch()
+    engine.pool.shutdown()
 
 
 class NoProducer:
@@ -225,37 +248,21 @@ def measure_stages(
         for msg in msgs:
             encode_input(translator.translate(msg).as_input())
 
-    fast_path = translator.fast_path
-    if fast_path is not None:
+    fast = translator.fast_path.literal if translator.fast_path is not None else None
+    if fast is not None:
         for msg in msgs[: len(templates)]:  # plans the schemas on the native side
-            fast_path.literal(msg)
+            fast(msg)
 
     def native() -> None:
-        literal = fast_path.literal if fast_path is not None else lambda msg: None
+        assert fast is not None
         for msg in msgs:
-            literal(msg)
+            fast(msg)
 
-    def engine_stage(build: Callable[[], Any]) -> Callable[[], None]:
-        def run() -> None:
-            engine = build()
-            for i, msg in enumerate(msgs):
-                engine.on_message(msg)
-                if i % 500 == 499:
-                    engine.step()
-            engine.start_drain()
-            while not engine.settled():
-                engine.handle_outcomes(timeout_s=0.01)
-                engine.dispatch()
-            engine.pool.shutdown()
+    def engine_run() -> None:
+        drive(build_engine(settings, translator.translate), msgs)
 
-        return run
-
-    engine_run = engine_stage(_engine_stage(settings, translator.translate))
-    engine_native = engine_stage(
-        _engine_stage(
-            settings, translator.translate, fast_path.literal if fast_path is not None else None
-        )
-    )
+    def engine_native() -> None:
+        drive(build_engine(settings, translator.translate, fast=fast), msgs)
 
     stages = {
         "fastavro": floor,
@@ -269,7 +276,7 @@ def measure_stages(
         "native (fast path only)": native,
         "engine + native": engine_native,
     }
-    if fast_path is None:  # signals-native is not installed
+    if fast is None:  # signals-native is not installed
         del stages["native (fast path only)"], stages["engine + native"]
     results = {name: min(_cpu_us(fn, count) for _ in range(repeat)) for name, fn in stages.items()}
     if profile:
@@ -277,7 +284,7 @@ def measure_stages(
 
         profiler = Profiler(interval=0.0002)
         profiler.start()
-        (engine_native if fast_path is not None else engine_run)()
+        (engine_native if fast is not None else engine_run)()
         profiler.stop()
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "hotpath-profile.txt").write_text(profiler.output_text(unicode=True, color=False))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,12 +149,18 @@ def drain(
     **settings: Any,
 ) -> Drain:
     """``signals-consumer run --until-idle 2`` (or ``--max-events``) over ``topic``."""
-    ctx.sandbox.reset()
-    cpu_before = _sandbox_cpu(ctx)
     command = [*CONSUMER, "--until-idle", "2"]
     if max_events is not None:
         command += ["--max-events", str(max_events)]
-    figures = run_child(command, ctx.env(topic, **settings), ctx.out / f"{name}.log", timeout_s)
+    env = ctx.env(topic, **settings)
+    return _measured(ctx, name, lambda: run_child(command, env, ctx.out / f"{name}.log", timeout_s))
+
+
+def _measured(ctx: Ctx, name: str, run: Callable[[], ProcessFigures]) -> Drain:
+    """``run()`` against a reset sandbox, with what the sandbox saw and spent meanwhile."""
+    ctx.sandbox.reset()
+    cpu_before = _sandbox_cpu(ctx)
+    figures = run()
     stats = ctx.sandbox.stats()
     return Drain(
         name,
@@ -168,8 +175,6 @@ def peer_drain(ctx: Ctx, name: str, topic: str, python: Path, timeout_s: float =
     """The peer over ``topic`` until idle."""
     from bench.peer import peer_env
 
-    ctx.sandbox.reset()
-    cpu_before = _sandbox_cpu(ctx)
     env = peer_env(
         bootstrap=ctx.bootstrap,
         registry_url=ctx.registry_url,
@@ -179,15 +184,7 @@ def peer_drain(ctx: Ctx, name: str, topic: str, python: Path, timeout_s: float =
         api_key=ctx.sandbox.api_key,
         app_key=ctx.sandbox.app_key,
     )
-    figures = run_peer(python, env, ctx.out / f"{name}.log", timeout_s)
-    stats = ctx.sandbox.stats()
-    return Drain(
-        name,
-        figures,
-        stats["signals"]["accepted"],
-        _window_rate(stats["latency"]),
-        _sandbox_cpu(ctx) - cpu_before,
-    )
+    return _measured(ctx, name, lambda: run_peer(python, env, ctx.out / f"{name}.log", timeout_s))
 
 
 @dataclass(frozen=True, slots=True)
