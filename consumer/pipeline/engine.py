@@ -249,8 +249,8 @@ class Engine(OutcomeHandling):
         each partition queueing more than two batches, resume it at one or less.
 
         Only one batch per partition is in flight, so a partition's queue beyond two batches
-        adds nothing but takes buffer room (and librdkafka's fetches) from the others: with a
-        slow API, batches from many partitions in flight at once is what gives throughput.
+        adds nothing but takes buffer room from the others: with a slow API, batches from many
+        partitions in flight at once is what gives throughput (bench/RESULTS.md, (e)).
         """
         depth = 2 * self.settings.batch_max_signals
         deep = self.batcher.deeper_than(depth)

@@ -25,7 +25,7 @@ class TopicCounter(Collector):
     """A counter by ``topic`` for once-per-event counts: one dict update, no lock.
 
     Only the poll thread counts; a scrape reads a copy. prometheus_client's ``Counter`` takes a
-    lock per ``inc()``, which cost about 2 us per event on the hot path.
+    lock per ``inc()`` (bench/RESULTS.md, second round, row 6).
     """
 
     def __init__(self, name: str, documentation: str, registry: CollectorRegistry) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from consumer.pipeline import Pipeline
+from consumer.pipeline.retry import PauseBook
 from tests.fixtures.sandbox import free_port
 from tests.integration.test_pipeline import (
     cart_event,
@@ -55,6 +56,46 @@ def test_throttling_burst_is_honoured_without_leaving_the_group(
     totals = pipeline.metrics.totals()
     assert totals["delivered"] == 40
     assert totals["retries"] >= 1
+    assert committed(kafka_bootstrap, settings.kafka_group_id, topic, 2) == high_watermarks(
+        kafka_bootstrap, topic, 2
+    )
+
+
+def test_deep_partitions_pause_alone_on_the_broker_and_lose_nothing(
+    kafka_bootstrap: str,
+    schema_registry_url: str,
+    make_topic: Callable[..., str],
+    sandbox: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a slow API, partitions queueing over two batches are paused and resumed on the real
+    consumer, and every event is still delivered once and committed to the end."""
+    reasons: list[str] = []
+    add = PauseBook.add
+
+    def spy(book: PauseBook, tps: Any, reason: str) -> None:
+        reasons.append(reason)
+        add(book, tps, reason)
+
+    monkeypatch.setattr(PauseBook, "add", spy)
+    topic = make_topic(partitions=2)
+    events = [cart_event(n) for n in range(300)]
+    produce_events(kafka_bootstrap, schema_registry_url, topic, events)
+    settings = pipeline_settings(
+        kafka_bootstrap, schema_registry_url, sandbox, topic, batch_max_signals=10
+    )
+    sandbox.set_faults(latency_ms=50)
+    try:
+        pipeline = Pipeline(settings, until_idle_s=2.0)
+        with running(pipeline) as (_stop, result):
+            wait_for(lambda: bool(result), 120)
+    finally:
+        sandbox.clear_faults()
+    assert result == [0]
+    assert "deep" in reasons
+    totals = pipeline.metrics.totals()
+    assert totals["delivered"] == 300
+    assert totals["dead_lettered"] == 0
     assert committed(kafka_bootstrap, settings.kafka_group_id, topic, 2) == high_watermarks(
         kafka_bootstrap, topic, 2
     )

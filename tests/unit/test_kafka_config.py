@@ -16,7 +16,7 @@ def test_consumer_is_manual_commit_cooperative_sticky_with_static_membership() -
 
 
 def test_fetch_bounds_become_librdkafka_keys() -> None:
-    """The pre-fetch queue, per-partition fetch size and queue back-off reach librdkafka."""
+    """The pre-fetch queue, per-partition fetch size and queue back-off become librdkafka keys."""
     conf = consumer_config(
         Settings(
             kafka_queued_max_kbytes=2048,

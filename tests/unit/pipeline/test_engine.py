@@ -302,7 +302,7 @@ def test_backpressure_pauses_above_limit(over: bool) -> None:
 
 
 def test_a_partition_queueing_more_than_two_batches_pauses_alone() -> None:
-    """Above two batches queued, only that partition pauses; it resumes at one batch or less."""
+    """Above two queued batches the engine pauses that partition alone; at one, resumes it."""
     engine, calls = make_engine(ScriptedSender(), batch_max_signals=10)
     feed(engine, A, range(21))
     feed(engine, B, range(20))
