@@ -25,7 +25,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from consumer.errors import ConfigurationError, PermanentError
-from consumer.mapping.custom import CustomMappings
+from consumer.mapping.custom import CustomMappings, load_mappings
 from consumer.native import FastPath, Unsupported, build_plan, load_native
 from consumer.signals.graphql_literal import encode_input
 from consumer.translate import Translator
@@ -264,10 +264,10 @@ def test_a_type_outside_the_tier_and_custom_mappings_stay_on_python() -> None:
     with pytest.raises(Unsupported, match="not entitled"):
         build_plan(tr._decoder._plan(IDS["ProductViewEvent"]), settings(tier="pro"))
     assert build_plan(cart, settings(tier="pro"))["signal_type"] == "addToCart"
-    custom = CustomMappings.__new__(CustomMappings)
-    custom.by_subject, custom.by_record = {}, {cart.record_name: object()}  # type: ignore[dict-item]
+    shop = tr._decoder._plan(SHOP_ID)  # the example ShopEvent, mapped by examples/mappings
+    custom = load_mappings([str(ROOT / "examples" / "mappings")])
     with pytest.raises(Unsupported, match="custom mapping"):
-        build_plan(cart, settings(), custom)
+        build_plan(shop, settings(), custom)
 
 
 def test_fast_path_setting() -> None:
