@@ -29,7 +29,7 @@ from tests.unit.avro.fakes import Message, RegistryStub, frame, our_schemas, set
 from tests.unit.mapping.samples import SAMPLES, sample
 from tests.unit.pipeline.fakes import FakeMessage
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCHEMAS = our_schemas()
 IDS = {name: index for index, name in enumerate(sorted(SCHEMAS), start=1)}
 SHOP = json.loads((ROOT / "examples" / "mappings" / "ecommerce_event.avsc").read_text())
