@@ -31,6 +31,7 @@ from consumer.logs import get_logger
 from consumer.mapping.mapper import NEGATIVE_WHEN_ZERO
 from consumer.mapping.tables import ENVELOPE_FIELDS, IDENTITY_FIELDS, table_for_record
 from consumer.signals.catalog import SIGNAL_TYPES, TIER_SIGNAL_TYPES, FieldSpec, Kind
+from consumer.signals.graphql_literal import is_name
 from consumer.signals.rules import ISO_4217_CODES
 
 if TYPE_CHECKING:
@@ -189,6 +190,9 @@ def build_plan(
     keys = [*_FIXED_KEYS, *(key for entry in own for key in entry["keys"])]
     if len(set(keys)) != len(keys):
         raise Unsupported("two content fields share a key")
+    for key in keys:
+        if not is_name(key):  # the Python path refuses such an event (graphql_literal)
+            raise Unsupported(f"content key {key[:64]!r} is not a GraphQL name")
 
     return {
         "fields": fields,

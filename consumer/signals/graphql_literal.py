@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["build_mutation", "encode_input", "encode_string", "encode_value"]
+__all__ = ["build_mutation", "encode_input", "encode_string", "encode_value", "is_name"]
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f\u2028\u2029\ud800-\udfff\U00010000-\U0010ffff]')
@@ -50,6 +50,11 @@ def encode_string(value: str) -> str:
     if _NEEDS_ESCAPE.search(value) is None:
         return f'"{value}"'
     return '"' + _NEEDS_ESCAPE.sub(_escape, value) + '"'
+
+
+def is_name(key: str) -> bool:
+    """Whether ``key`` is a GraphQL name (``[_A-Za-z][_0-9A-Za-z]*``): it may be an object key."""
+    return _NAME.match(key) is not None
 
 
 def _learn(key: str) -> bool:

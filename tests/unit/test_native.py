@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = our_schemas()
 IDS = {name: index for index, name in enumerate(sorted(SCHEMAS), start=1)}
 EXTRA_ID, OLDER_ID, SHOP_ID, NODE_ID, BYTES_ID, DATE_ID = 30, 40, 50, 61, 70, 71
+DASH_ID = 80
 
 PROPERTY = hyp_settings(
     max_examples=400,
@@ -79,6 +80,12 @@ EXTRA = _with_fields(
 )
 
 
+#: PageViewEvent with a pass-through field whose name is not a GraphQL name (Avro accepts it).
+DASHED = _with_fields(
+    "PageViewEvent", "PageViewEvent", {"name": "utm-source", "type": ["null", "string"]}
+)
+
+
 def _older_cart() -> dict[str, Any]:
     schema = copy.deepcopy(SCHEMAS["AddToCartEvent"])
     schema["fields"] = [f for f in schema["fields"] if f["name"] != "discount"]
@@ -98,6 +105,7 @@ def _schemas() -> dict[int, Any]:
     schemas[BYTES_ID] = _with_fields(
         "PageViewEvent", "PageViewEvent", {"name": "blob", "type": ["null", "bytes"]}
     )
+    schemas[DASH_ID] = DASHED
     schemas[DATE_ID] = _with_fields(
         "PageViewEvent",
         "PageViewEvent",
@@ -230,6 +238,20 @@ def test_events_the_python_path_refuses_are_left_to_it(changes: dict[str, Any]) 
     msg = Message(value)
     assert python_literal(tr, msg) is None
     assert fast_literal(tr, msg) is None
+
+
+@pytest.mark.parametrize("utm", ["newsletter", None])
+def test_a_field_name_that_is_not_a_graphql_name_is_left_to_the_python_path(
+    utm: str | None,
+) -> None:
+    """A schema with a pass-through field named ``utm-source`` is not planned: Python decides."""
+    tr = translator()
+    msg = Message(frame(DASH_ID, DASHED, sample("PageViewEvent", **{"utm-source": utm})))
+    if utm is not None:
+        assert python_literal(tr, msg) is None  # not a GraphQL name: dead-lettered
+    assert fast_literal(tr, msg) is None
+    with pytest.raises(Unsupported, match="not a GraphQL name"):
+        build_plan(tr._decoder._plan(DASH_ID), settings())
 
 
 def test_malformed_frames_are_left_to_the_python_path() -> None:
