@@ -42,7 +42,7 @@ test-unit: $(INSTALLED) ## unit tests only (no network), the native crate's own 
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-integration: $(INSTALLED) ## integration tests against an already running stack
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest tests/integration tests/dev -m integration $(PYTEST_ARGS)
 
 lint: $(INSTALLED) tools ## ruff, mypy, hadolint, helm lint, kubeconform
 	$(VENV)/bin/ruff format --check .
