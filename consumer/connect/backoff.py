@@ -2,8 +2,12 @@
 
 Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): the n-th wait is uniform
 in ``[0, min(max, initial * 2**(n-1))]``, which spreads retries of many pods apart. When the
-server says how long to wait (``Retry-After``), that wait is honoured, plus up to 10% so that
-pods do not return in lockstep.
+server says how long to wait (``Retry-After``, ``extensions.rateLimit.retryAfterMs``), the wait
+is the larger of that hint (plus up to 10%, so that pods do not return in lockstep) and the
+client's own backoff, which is then at least ``initial``: ``Retry-After: 0`` or a date in the
+past never means "at once" (a request storm against a struggling API).
+
+:func:`parse_retry_after` never raises: a hostile header is ignored or clamped.
 """
 
 from __future__ import annotations
@@ -35,15 +39,20 @@ class Backoff:
         return float(min(self._max_s, self._initial_s * (2**exponent)))
 
     def next_delay_s(self, attempt: int, retry_after_s: float | None = None) -> float:
-        """A full-jitter wait, or ``Retry-After`` (+ up to 10%) when the server gave one."""
-        if retry_after_s is not None and retry_after_s >= 0:
-            wait = min(retry_after_s, MAX_RETRY_AFTER_S)
-            return wait + self._random.uniform(0, wait * 0.1)
-        return self._random.uniform(0, self.ceiling_s(attempt))
+        """A full-jitter wait; with a server hint, the larger of it (+ up to 10%) and the own
+        backoff floored at ``initial``."""
+        own = self._random.uniform(0, self.ceiling_s(attempt))
+        if retry_after_s is None or not retry_after_s >= 0:  # None, negative or NaN: no hint
+            return own
+        hint = min(retry_after_s, MAX_RETRY_AFTER_S)
+        return max(hint + self._random.uniform(0, hint * 0.1), own, self._initial_s)
 
 
 def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3); else None."""
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3); else None.
+
+    Never raises: a date outside what :mod:`datetime` can hold is ignored (None).
+    """
     if value is None:
         return None
     text = value.strip()
@@ -57,9 +66,9 @@ def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> f
         return None if math.isnan(seconds) else min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        delta = (when - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER_S)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER_S)
