@@ -5,7 +5,7 @@ Builds 500-signal ``createSignals`` mutations with the consumer's own encoder
 signal different, a mix of the premium tier's types, and sends them to an in-process sandbox in
 benchmark mode (parse + validate + ids, counters only):
 
-* ``core``: :func:`consumer.sandbox.endpoint.handle_graphql` on the request bytes;
+* ``core``: :func:`connect_sandbox.endpoint.handle_graphql` on the request bytes;
 * ``asgi``: the Starlette app through httpx's ASGI transport (HTTP handling, no socket);
 * ``graphql-core only``: a couple of mutations with the fast path switched off, for scale.
 
@@ -36,8 +36,8 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 
-from consumer.sandbox import Sandbox, SandboxConfig, create_app  # noqa: E402
-from consumer.sandbox import endpoint as sandbox_endpoint  # noqa: E402
+from connect_sandbox import Sandbox, SandboxConfig, create_app  # noqa: E402
+from connect_sandbox import endpoint as sandbox_endpoint  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 START, END = "<!-- sandbox:start -->", "<!-- sandbox:end -->"

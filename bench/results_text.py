@@ -141,7 +141,7 @@ def render(res: Results, figures: list[Figure]) -> str:
             "",
             "`eventTime` is set when the event is produced; the sandbox takes each accepted "
             "signal's `signalTimestamp` (ms) from its acceptance time into a bounded uniform "
-            "sample (`consumer/sandbox/latency.py`). Default settings (`linger_ms` 200): "
+            "sample (`connect_sandbox/latency.py`). Default settings (`linger_ms` 200): "
             "a batch leaves when 500 signals are there or the oldest waited 200 ms.",
         ]
         lost = [r for r, lat in res.latency.items() if lat.disturbed]

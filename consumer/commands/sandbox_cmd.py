@@ -1,14 +1,22 @@
-"""``signals-consumer sandbox``: the local Connect stand-in (docs/sandbox.md)."""
+"""``signals-consumer sandbox``: the local Connect stand-in (docs/sandbox.md).
+
+The sandbox is its own package (``connect_sandbox``) with its own dependencies, installed by
+the ``sandbox`` extra; without it this command says how to install it and exits with code 3.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
-__all__ = ["register"]
+__all__ = ["INSTALL_HINT", "register"]
+
+INSTALL_HINT: Final = "pip install 'connect-signals-consumer[sandbox]'"
+#: Top-level modules the sandbox extra provides: a missing one means the extra is not installed.
+_EXTRA_MODULES: Final = frozenset({"connect_sandbox", "graphql", "starlette", "uvicorn"})
 
 
 def register(app: typer.Typer) -> None:
@@ -101,12 +109,22 @@ def register(app: typer.Typer) -> None:
         ] = "503",
     ) -> None:
         """Run the local Connect sandbox: GraphQL API, activity-feed page, fault injection."""
-        from consumer.cli import EXIT_CONFIG
-        from consumer.errors import ConfigurationError
+        from consumer.errors import ConfigurationError, ExitCode
         from consumer.logs import configure_logging, get_logger
-        from consumer.sandbox.faults import Faults
-        from consumer.sandbox.server import serve
-        from consumer.sandbox.service import DEFAULT_API_KEY, DEFAULT_APP_KEYS, SandboxConfig
+
+        try:
+            from connect_sandbox.faults import Faults
+            from connect_sandbox.server import serve
+            from connect_sandbox.service import DEFAULT_API_KEY, DEFAULT_APP_KEYS, SandboxConfig
+        except ImportError as exc:
+            if (exc.name or "").partition(".")[0] not in _EXTRA_MODULES:
+                raise
+            typer.echo(
+                f"error: the sandbox is not installed (no module {exc.name!r}); "
+                f"install it with: {INSTALL_HINT}",
+                err=True,
+            )
+            raise typer.Exit(ExitCode.CONFIG) from exc
 
         configure_logging(
             os.environ.get("SIGNALS_LOG_LEVEL", "info"),
@@ -146,4 +164,4 @@ def register(app: typer.Typer) -> None:
         except ConfigurationError as exc:
             log.error("configuration_error", error=str(exc), setting=exc.setting)  # noqa: TRY400
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_CONFIG) from exc
+            raise typer.Exit(ExitCode.CONFIG) from exc

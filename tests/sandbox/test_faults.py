@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from consumer.sandbox.faults import FaultInjector, FaultKind, Faults
-from tests.unit.sandbox.helpers import API_KEY, Client, golden_input, mutation, sandbox_client
+from connect_sandbox.faults import FaultInjector, FaultKind, Faults
+from tests.sandbox.helpers import API_KEY, Client, golden_input, mutation, sandbox_client
 
 QUERY = mutation([golden_input("order")])
 KEY = {"x-api-key": API_KEY}

@@ -32,9 +32,9 @@ from graphql.language import (
 )
 from graphql.pyutils import AwaitableOrValue
 
-from consumer.sandbox.fastpath import make_splitter
-from consumer.sandbox.schema import SCHEMA, RequestContext
-from consumer.sandbox.service import Sandbox
+from connect_sandbox.fastpath import make_splitter
+from connect_sandbox.schema import SCHEMA, RequestContext
+from connect_sandbox.service import Sandbox
 
 __all__ = ["UNAUTHORIZED", "Reply", "error_body", "handle_graphql"]
 

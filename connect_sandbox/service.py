@@ -7,7 +7,7 @@ sending) against the configured tier and known app keys; any invalid signal reje
 mutation with a ``BAD_USER_INPUT`` error listing ``{index, field, reason}`` per violation;
 otherwise one uuid4 per signal, in order, and (unless in benchmark mode) the signals stored.
 With ``record_latency`` every accepted mutation is also shown to a
-:class:`~consumer.sandbox.latency.LatencyRecorder` (the benchmarks' latency figures).
+:class:`~connect_sandbox.latency.LatencyRecorder` (the benchmarks' latency figures).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 
+from connect_sandbox.faults import FaultInjector, Faults
+from connect_sandbox.latency import LatencyRecorder
+from connect_sandbox.stats import Stats
+from connect_sandbox.store import Incoming, Store
 from consumer.errors import ConfigurationError
-from consumer.sandbox.faults import FaultInjector, Faults
-from consumer.sandbox.latency import LatencyRecorder
-from consumer.sandbox.stats import Stats
-from consumer.sandbox.store import Incoming, Store
 from consumer.signals.catalog import TIER_SIGNAL_TYPES
 from consumer.signals.model import Violation
 from consumer.signals.rules import NOT_ENTITLED, validate_input

@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from consumer.sandbox.jsontext import dumps
-from consumer.sandbox.rows import (
+from connect_sandbox.jsontext import dumps
+from connect_sandbox.rows import (
     CONTACT_COLUMNS,
     SCHEMA,
     SIGNAL_COLUMNS,

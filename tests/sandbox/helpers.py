@@ -10,8 +10,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from consumer.sandbox import Sandbox, SandboxConfig, create_app
-from consumer.sandbox.faults import Faults
+from connect_sandbox import Sandbox, SandboxConfig, create_app
+from connect_sandbox.faults import Faults
 from consumer.signals.catalog import SIGNAL_TYPES
 from consumer.signals.graphql_literal import build_mutation, encode_input
 
@@ -27,7 +27,7 @@ __all__ = [
 
 API_KEY = "unit-api-key"
 APP_KEY = "app-default"  # the app key of the golden inputs
-GOLDEN = Path(__file__).resolve().parents[2] / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 def golden_input(signal_type: str, **content: Any) -> dict[str, Any]:

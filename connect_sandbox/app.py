@@ -27,13 +27,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from connect_sandbox.endpoint import error_body, handle_graphql
+from connect_sandbox.faults import Decision, FaultKind, Faults
+from connect_sandbox.jsontext import dumps
+from connect_sandbox.page import contact_page, index_page, not_found_page
+from connect_sandbox.service import Sandbox
+from connect_sandbox.store import COLUMNS
 from consumer.logs import get_logger
-from consumer.sandbox.endpoint import error_body, handle_graphql
-from consumer.sandbox.faults import Decision, FaultKind, Faults
-from consumer.sandbox.jsontext import dumps
-from consumer.sandbox.page import contact_page, index_page, not_found_page
-from consumer.sandbox.service import Sandbox
-from consumer.sandbox.store import COLUMNS
 
 __all__ = ["create_app"]
 

@@ -7,8 +7,8 @@ the consumer applies before sending.
 
 from __future__ import annotations
 
-from consumer.sandbox.app import create_app
-from consumer.sandbox.faults import FaultInjector, Faults
-from consumer.sandbox.service import MAX_SIGNALS, Sandbox, SandboxConfig
+from connect_sandbox.app import create_app
+from connect_sandbox.faults import FaultInjector, Faults
+from connect_sandbox.service import MAX_SIGNALS, Sandbox, SandboxConfig
 
 __all__ = ["MAX_SIGNALS", "FaultInjector", "Faults", "Sandbox", "SandboxConfig", "create_app"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 
+import uvicorn
+
+from connect_sandbox.app import create_app
+from connect_sandbox.service import Sandbox, SandboxConfig
 from consumer.logs import get_logger
-from consumer.sandbox.app import create_app
-from consumer.sandbox.service import Sandbox, SandboxConfig
 
 __all__ = ["serve"]
 
@@ -19,8 +21,6 @@ def serve(config: SandboxConfig, *, host: str = "127.0.0.1", port: int = 8080) -
     A ``refuse`` outage given at start (``--outage-s N --outage-mode refuse``) delays binding
     the port by N seconds, so clients get "connection refused" meanwhile.
     """
-    import uvicorn
-
     faults = config.faults
     if faults.outage_s and faults.outage_mode == "refuse":
         _log.info("sandbox_refusing_connections", seconds=faults.outage_s)

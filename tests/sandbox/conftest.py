@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.sandbox.helpers import Client, sandbox_client
+from tests.sandbox.helpers import Client, sandbox_client
 
 
 @pytest.fixture

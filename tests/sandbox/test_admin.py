@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.unit.sandbox.helpers import Client, golden_input, mutation
+from tests.sandbox.helpers import Client, golden_input, mutation
 
 
 def test_stats_account_for_every_signal(client: Client) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from consumer.sandbox.jsontext import loads
+from connect_sandbox.jsontext import loads
 
 __all__ = [
     "CONTACT_COLUMNS",

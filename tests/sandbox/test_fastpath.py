@@ -15,11 +15,11 @@ from graphql.utilities import value_from_ast_untyped
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consumer.sandbox import endpoint
-from consumer.sandbox.fastpath import make_splitter, parse_literal_list
-from consumer.sandbox.schema import SCHEMA
+from connect_sandbox import endpoint
+from connect_sandbox.fastpath import make_splitter, parse_literal_list
+from connect_sandbox.schema import SCHEMA
 from consumer.signals.graphql_literal import encode_string, encode_value
-from tests.unit.sandbox.helpers import golden_input, mutation, sandbox_client
+from tests.sandbox.helpers import golden_input, mutation, sandbox_client
 
 split = make_splitter(SCHEMA)
 

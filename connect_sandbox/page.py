@@ -9,8 +9,8 @@ import json
 from html import escape
 from typing import Any, Final
 
-from consumer.sandbox.schema import iso_ms
-from consumer.sandbox.store import ContactRow, SessionRow, SignalRow
+from connect_sandbox.schema import iso_ms
+from connect_sandbox.store import ContactRow, SessionRow, SignalRow
 
 __all__ = ["contact_page", "index_page", "not_found_page"]
 

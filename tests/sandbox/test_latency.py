@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from consumer.sandbox.latency import LatencyRecorder, percentile, timestamp_ms
-from tests.unit.sandbox.helpers import golden_input, sandbox_client
+from connect_sandbox.latency import LatencyRecorder, percentile, timestamp_ms
+from tests.sandbox.helpers import golden_input, sandbox_client
 
 # 2025-05-01T10:00:00.123Z, the golden inputs' signalTimestamp
 GOLDEN_TS_MS = 1_746_093_600_123

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from consumer.signals.catalog import SIGNAL_TYPES, Kind
-from tests.unit.sandbox.helpers import Client, golden_input, mutation
+from tests.sandbox.helpers import Client, golden_input, mutation
 
 # A wrong value per kind and the reason the shared rules give for it.
 WRONG: dict[Kind, tuple[Any, str]] = {

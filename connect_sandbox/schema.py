@@ -27,10 +27,10 @@ from graphql import (
 from graphql.language import ValueNode
 from graphql.utilities import value_from_ast_untyped
 
-from consumer.sandbox.store import ContactRow, SessionRow, SignalRow
+from connect_sandbox.store import ContactRow, SessionRow, SignalRow
 
 if TYPE_CHECKING:
-    from consumer.sandbox.service import Sandbox
+    from connect_sandbox.service import Sandbox
 
 __all__ = ["SCHEMA", "SDL", "RequestContext", "iso_ms"]
 

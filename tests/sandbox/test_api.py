@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from consumer.sandbox.service import MAX_SIGNALS
-from tests.unit.sandbox.helpers import (
+from connect_sandbox.service import MAX_SIGNALS
+from tests.sandbox.helpers import (
     API_KEY,
     Client,
     golden_input,
