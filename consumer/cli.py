@@ -3,10 +3,7 @@
 Each subcommand lives in its own module under :mod:`consumer.commands` and is registered here,
 so ``--help`` lists them all and start-up imports only what the chosen command needs.
 
-Exit codes (documented in README): 0 done / clean shutdown; 1 unexpected error;
-2 bad usage; 3 configuration error (the message names the setting); 4 the Connect API
-refused the API key; 5 drain deadline passed on shutdown (work left uncommitted, will be
-redelivered).
+Exit codes: :class:`consumer.errors.ExitCode` (documented in README); 2 is Typer's bad usage.
 """
 
 from __future__ import annotations
@@ -16,13 +13,7 @@ import typer
 from consumer import __version__
 from consumer.commands import register_all
 
-__all__ = ["EXIT_AUTH", "EXIT_CONFIG", "EXIT_DRAIN_TIMEOUT", "EXIT_ERROR", "EXIT_OK", "app", "main"]
-
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_CONFIG = 3
-EXIT_AUTH = 4
-EXIT_DRAIN_TIMEOUT = 5
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="signals-consumer",

@@ -1,12 +1,14 @@
 """The one error tree of the consumer.
 
-Every failure the consumer raises is a :class:`ConsumerError`. Three branches decide what the
+Every failure the consumer raises is a :class:`ConsumerError`. Its branches decide what the
 pipeline does with it::
 
     ConsumerError
     ├── ConfigurationError        stop the process; the message names the setting
-    │   └── ApiAuthError          the Connect API refused the key: stop sending, commit nothing,
-    │                             report not ready, dead-letter nothing
+    ├── ApiAuthError              the Connect API refused the key: pause everything and probe
+    │                             with backoff; commit nothing, report not ready, dead-letter
+    │                             nothing (a one-shot command stops with exit code 4)
+    ├── OperationRefused          an operations command will not act: message, exit code 1
     ├── RetryableError            pause the affected partitions, back off, try again
     │   ├── ApiThrottled          HTTP 429 / code 429 (carries Retry-After in seconds)
     │   ├── ApiUnavailable        5xx, timeouts, connection errors, a wrong signalIds count
@@ -17,12 +19,16 @@ pipeline does with it::
         ├── UnknownSchemaError    the schema id is not in the registry
         ├── IncompatibleSchemaError writer schema cannot be resolved to our reader schema
         ├── MappingError          a decoded event cannot be turned into a signal
+        ├── InternalTranslateError translation crashed (a bug); the event is dead-lettered
         ├── SignalValidationError the signal breaks a Connect rule (field + reason)
         │   └── NotEntitledError  the signal type is not in the subscription tier
-        └── SignalRejectedError   the Connect API rejected the signal (BAD_USER_INPUT)
+        ├── SignalRejectedError   the Connect API rejected signals (BAD_USER_INPUT)
+        │   ├── BatchRejected     the whole mutation; ``violations`` maps index -> message
+        │   └── ApiRejectedSignal one signal of it; ``api_error`` is the API's message
+        └── RetriesExhaustedError a batch failed transiently for longer than the limit
 
-An operations command (``replay``, ``offsets``, ``dlq``) that refuses to act raises
-:class:`OperationRefused` (a sibling of the three branches): the CLI prints it and exits 1.
+:class:`ExitCode` is what the pipeline and the commands end with; only ``consumer.cli`` and
+``consumer.commands`` hand it to the process.
 
 Third-party errors are wrapped with ``raise ... from exc``. A :class:`PermanentError` carries
 the raw Kafka message (when known) so the dead-letter topic receives the exact bytes.
@@ -30,6 +36,8 @@ the raw Kafka message (when known) so the dead-letter topic receives the exact b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,23 +45,39 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApiAuthError",
+    "ApiRejectedSignal",
     "ApiThrottled",
     "ApiUnavailable",
+    "BatchRejected",
     "ConfigurationError",
     "ConsumerError",
     "DeadLetterUnavailable",
     "DecodeError",
+    "ExitCode",
     "IncompatibleSchemaError",
+    "InternalTranslateError",
     "MappingError",
     "NotEntitledError",
     "OperationRefused",
     "PermanentError",
     "RegistryUnavailable",
+    "RetriesExhaustedError",
     "RetryableError",
     "SignalRejectedError",
     "SignalValidationError",
     "UnknownSchemaError",
 ]
+
+
+class ExitCode(IntEnum):
+    """Process exit codes (README): the pipeline returns one, the CLI exits with it."""
+
+    OK = 0  #: done / clean shutdown
+    ERROR = 1  #: unexpected error, or an operations command refused (2 is Typer's bad usage)
+    CONFIG = 3  #: configuration error; the message names the setting
+    AUTH = 4  #: the Connect API refused the API key
+    DRAIN_TIMEOUT = 5  #: drain deadline passed on shutdown (work left uncommitted, redelivered)
+    INTERRUPTED = 130  #: an operations command was interrupted (Ctrl-C)
 
 
 class ConsumerError(Exception):
@@ -71,11 +95,17 @@ class ConfigurationError(ConsumerError):
         self.setting = setting
 
 
-class ApiAuthError(ConfigurationError):
-    """The Connect API refused the API key (401/403, UNAUTHENTICATED, FORBIDDEN)."""
+# --- refused API key ---------------------------------------------------------------------------
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, setting="SIGNALS_CONNECT_API_KEY")
+
+class ApiAuthError(ConsumerError):
+    """The Connect API refused the API key (401/403, UNAUTHENTICATED, FORBIDDEN).
+
+    Not a :class:`ConfigurationError`: the pipeline pauses and probes (the key may be fixed
+    on the Connect side), a one-shot command stops with :attr:`ExitCode.AUTH`.
+    """
+
+    setting = "SIGNALS_CONNECT_API_KEY"
 
 
 class OperationRefused(ConsumerError):
@@ -176,6 +206,13 @@ class MappingError(PermanentError):
     stage = "map"
 
 
+class InternalTranslateError(PermanentError):
+    """Translation failed with an unexpected error (a bug); the event is dead-lettered."""
+
+    code = "internal_error"
+    stage = "map"
+
+
 class SignalValidationError(PermanentError):
     """The signal breaks a Connect validation rule; ``field`` and ``reason`` say which."""
 
@@ -193,4 +230,27 @@ class SignalRejectedError(PermanentError):
     """The Connect API rejected this signal (BAD_USER_INPUT); carries the API's message."""
 
     code = "rejected_by_api"
+    stage = "send"
+
+
+class BatchRejected(SignalRejectedError):
+    """The API refused the whole mutation; ``violations`` names bad signals by index."""
+
+    def __init__(self, message: str, violations: Mapping[int, str] | None = None) -> None:
+        super().__init__(message)
+        self.violations: dict[int, str] = dict(violations or {})
+
+
+class ApiRejectedSignal(SignalRejectedError):
+    """One signal the API refused; ``api_error`` is the API's message."""
+
+    def __init__(self, api_error: str, *, raw: KafkaMessage, schema_id: int | None) -> None:
+        super().__init__(f"rejected by the Connect API: {api_error}", raw=raw, schema_id=schema_id)
+        self.api_error = api_error
+
+
+class RetriesExhaustedError(PermanentError):
+    """A batch kept failing transiently for longer than ``retry_max_elapsed_s``."""
+
+    code = "retries_exhausted"
     stage = "send"

@@ -26,9 +26,8 @@ def register(app: typer.Typer) -> None:
         """Consume the configured topics and import the events into Connect as signals."""
         import threading
 
-        from consumer.cli import EXIT_CONFIG
         from consumer.config import load_settings
-        from consumer.errors import ConfigurationError
+        from consumer.errors import ConfigurationError, ExitCode
         from consumer.logs import configure_logging, get_logger
         from consumer.pipeline import Pipeline
         from consumer.pipeline.shutdown import install_signal_handlers
@@ -46,5 +45,5 @@ def register(app: typer.Typer) -> None:
         except ConfigurationError as exc:
             get_logger("run").error("configuration_error", error=str(exc), setting=exc.setting)
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_CONFIG) from exc
+            raise typer.Exit(ExitCode.CONFIG) from exc
         raise typer.Exit(code)

@@ -10,9 +10,10 @@ HTTP 429, or code 429/THROTTLED/TOO_MANY_REQUESTS       :class:`~consumer.errors
 HTTP 5xx, code 5xx/INTERNAL_SERVER_ERROR/...,           :class:`~consumer.errors.ApiUnavailable`
 a body that is not JSON, an error code we do not know,
 a ``signalIds`` count different from the signals sent
-HTTP 400/413/422, or code BAD_USER_INPUT/               :class:`BatchRejected`: the whole mutation
-GRAPHQL_VALIDATION_FAILED/GRAPHQL_PARSE_FAILED/400      was refused; ``violations`` maps signal
-                                                        index -> the API's message when it says
+HTTP 400/413/422, or code BAD_USER_INPUT/               :class:`~consumer.errors.BatchRejected`:
+GRAPHQL_VALIDATION_FAILED/GRAPHQL_PARSE_FAILED/400      the whole mutation was refused;
+                                                        ``violations`` maps signal index -> the
+                                                        API's message when it says
 =====================================================  ==========================================
 
 An unknown error code is retried rather than dead-lettered: a systemic fault we cannot name
@@ -21,29 +22,20 @@ must not empty a topic into the dead-letter topic. It shows in the retry metrics
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from consumer.connect.backoff import parse_retry_after
-from consumer.errors import ApiAuthError, ApiThrottled, ApiUnavailable, SignalRejectedError
+from consumer.errors import ApiAuthError, ApiThrottled, ApiUnavailable, BatchRejected
 
-__all__ = ["BatchRejected", "classify_response"]
+__all__ = ["classify_response"]
 
 _AUTH = {"401", "403", "UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN"}
 _THROTTLED = {"429", "THROTTLED", "TOO_MANY_REQUESTS", "RATE_LIMITED"}
 _INPUT = {"400", "422", "BAD_USER_INPUT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED"}
 _UNAVAILABLE = {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "BAD_GATEWAY", "GATEWAY_TIMEOUT"}
 _EXCERPT = 500
-
-
-class BatchRejected(SignalRejectedError):
-    """The API refused the whole mutation; ``violations`` names bad signals by index."""
-
-    def __init__(self, message: str, violations: Mapping[int, str] | None = None) -> None:
-        super().__init__(message)
-        self.violations: dict[int, str] = dict(violations or {})
 
 
 def _excerpt(text: str) -> str:

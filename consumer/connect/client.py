@@ -16,12 +16,12 @@ import orjson
 
 from consumer import __version__
 from consumer.config import Settings, require
-from consumer.connect.classify import BatchRejected, classify_response
+from consumer.connect.classify import classify_response
 from consumer.errors import ApiUnavailable
 from consumer.signals.graphql_literal import build_mutation, encode_input
 from consumer.signals.model import Signal
 
-__all__ = ["BatchRejected", "ConnectClient", "RateLimiter"]
+__all__ = ["ConnectClient", "RateLimiter"]
 
 
 class RateLimiter:

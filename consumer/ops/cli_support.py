@@ -1,7 +1,8 @@
 """What the operations subcommands share: settings, consoles, option parsing, exit codes.
 
-Exit codes (consumer.cli): 0 done; 1 the command refused or failed (message on stderr);
-2 bad usage; 3 configuration error; 4 the Connect API refused the API key; 130 interrupted.
+Exit codes (:class:`consumer.errors.ExitCode`): 0 done; 1 the command refused or failed (message
+on stderr); 2 bad usage; 3 configuration error; 4 the Connect API refused the API key;
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ import typer
 from rich.console import Console
 
 from consumer.config import Settings
-from consumer.errors import ApiAuthError, ConfigurationError, ConsumerError
+from consumer.errors import ApiAuthError, ConfigurationError, ConsumerError, ExitCode
 from consumer.ops.ranges import parse_iso_ms, parse_rate
 
 __all__ = [
-    "EXIT_INTERRUPTED",
     "guarded",
     "iso_ms",
     "load",
@@ -27,7 +27,6 @@ __all__ = [
     "stdout_console",
 ]
 
-EXIT_INTERRUPTED = 130
 _WIDE = 160
 
 
@@ -79,19 +78,17 @@ def rate(value: str | None, option: str) -> float | None:
 @contextmanager
 def guarded() -> Iterator[None]:
     """Turn the consumer's errors into a message on stderr and the documented exit code."""
-    from consumer.cli import EXIT_AUTH, EXIT_CONFIG, EXIT_ERROR
-
     try:
         yield
     except ApiAuthError as exc:
         typer.echo(f"error: the Connect API refused the API key: {exc}", err=True)
-        raise typer.Exit(EXIT_AUTH) from exc
+        raise typer.Exit(ExitCode.AUTH) from exc
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_CONFIG) from exc
+        raise typer.Exit(ExitCode.CONFIG) from exc
     except ConsumerError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_ERROR) from exc
+        raise typer.Exit(ExitCode.ERROR) from exc
     except KeyboardInterrupt as exc:
         typer.echo("interrupted", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from exc
+        raise typer.Exit(ExitCode.INTERRUPTED) from exc

@@ -28,16 +28,17 @@ from typing import Any
 
 from consumer.avro.framing import schema_id_of
 from consumer.errors import (
+    ApiRejectedSignal,
     ApiUnavailable,
+    BatchRejected,
+    InternalTranslateError,
     MappingError,
     PermanentError,
+    RetriesExhaustedError,
     RetryableError,
 )
 from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
-from consumer.pipeline.dlq import RetriesExhaustedError
-from consumer.pipeline.engine import InternalTranslateError
-from consumer.pipeline.outcomes import ApiRejectedSignal
 from consumer.pipeline.sender import split_rejected
 from consumer.signals.model import Signal
 
@@ -155,7 +156,9 @@ class Delivery:
                     for p in chunk
                 )
             except PermanentError as exc:  # ApiAuthError is not one: it propagates
-                violations: Mapping[int, str] = getattr(exc, "violations", None) or {}
+                violations: Mapping[int, str] = (
+                    exc.violations if isinstance(exc, BatchRejected) else {}
+                )
                 bad, again = split_rejected(chunk, violations, default=str(exc))
                 failed.extend(
                     Failure(p, p.msg, ApiRejectedSignal(message, raw=p.msg, schema_id=p.schema_id))

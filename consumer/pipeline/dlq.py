@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from consumer.errors import PermanentError
+from consumer.errors import ApiRejectedSignal, PermanentError
 from consumer.kafka_types import Header, KafkaMessage
 from consumer.logs import mask_text
 
@@ -21,7 +21,6 @@ __all__ = [
     "DeadLetter",
     "DeadLetterWriter",
     "Producer",
-    "RetriesExhaustedError",
     "dead_letter_headers",
 ]
 
@@ -40,17 +39,9 @@ _STAGE_CLASS = {
 _NO_TIMESTAMP = 0
 
 
-class RetriesExhaustedError(PermanentError):
-    """A batch kept failing transiently for longer than ``retry_max_elapsed_s``."""
-
-    code = "retries_exhausted"
-    stage = "send"
-
-
 def _api_error(err: PermanentError) -> str | None:
-    explicit = getattr(err, "api_error", None)
-    if explicit:
-        return str(explicit)
+    if isinstance(err, ApiRejectedSignal) and err.api_error:
+        return err.api_error
     if err.code == "rejected_by_api":
         return str(err)
     return None

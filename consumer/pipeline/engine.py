@@ -15,6 +15,7 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.errors import (
+    InternalTranslateError,
     MappingError,
     PermanentError,
     RetryableError,
@@ -25,17 +26,15 @@ from consumer.pipeline.batcher import Batcher, Item
 from consumer.pipeline.dlq import DeadLetter, DeadLetterWriter, Producer
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
-from consumer.pipeline.outcomes import ApiRejectedSignal, OutcomeHandling
+from consumer.pipeline.outcomes import OutcomeHandling
 from consumer.pipeline.retry import PartitionsFn, PauseBook, RetrySchedule
 from consumer.pipeline.sender import Job, SendFn, WorkerPool
 from consumer.signals.model import Signal
 
 __all__ = [
-    "ApiRejectedSignal",
     "DelayFn",
     "Engine",
     "FastFn",
-    "InternalTranslateError",
     "RegistryRetry",
 ]
 
@@ -43,13 +42,6 @@ __all__ = [
 DelayFn = Callable[[int, float | None], float]
 #: The native fast path (:class:`consumer.native.FastPath`): a literal, or None for Python.
 FastFn = Callable[[KafkaMessage], str | None]
-
-
-class InternalTranslateError(PermanentError):
-    """Translation failed with an unexpected error (a bug); the event is dead-lettered."""
-
-    code = "internal_error"
-    stage = "map"
 
 
 @dataclass(frozen=True, slots=True)

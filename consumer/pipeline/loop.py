@@ -24,9 +24,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from consumer.cli import EXIT_AUTH, EXIT_DRAIN_TIMEOUT, EXIT_ERROR, EXIT_OK
 from consumer.config import Settings, require
-from consumer.errors import ConfigurationError
+from consumer.errors import ConfigurationError, ExitCode
 from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.pipeline.engine import DelayFn, Engine, FastFn
@@ -227,8 +226,8 @@ class Pipeline:
         self.engine.tracker.mark_committed({(p.topic, p.partition): -1 for p in partitions})
 
     # --- the loop -----------------------------------------------------------------------------
-    def run(self, stop: threading.Event) -> int:
-        """Consume until ``stop`` (or idle / max events); returns a consumer.cli exit code."""
+    def run(self, stop: threading.Event) -> ExitCode:
+        """Consume until ``stop`` (or idle / max events); returns the exit code."""
         try:
             if not hasattr(self, "engine"):
                 self._build()
@@ -258,7 +257,7 @@ class Pipeline:
         )
         self.log.info("subscribed", topics=topics, group=s.kafka_group_id)
 
-    def _loop(self, stop: threading.Event) -> int:
+    def _loop(self, stop: threading.Event) -> ExitCode:
         engine, consumer = self.engine, self.consumer
         self._subscribe()
         now = time.monotonic()
@@ -266,7 +265,7 @@ class Pipeline:
         self._next_idle_check = 0.0
         self._next_commit = now + COMMIT_INTERVAL_S
         deadline = 0.0
-        code = EXIT_OK
+        code = ExitCode.OK
         while True:
             now = time.monotonic()
             if stop.is_set() and not engine.draining:
@@ -282,7 +281,7 @@ class Pipeline:
                 if engine.on_message(cast("KafkaMessage", msg)):
                     self.consumed += 1
                     self._last_message = time.monotonic()
-            if code != EXIT_OK:
+            if code != ExitCode.OK:
                 break
             engine.step()
             now = time.monotonic()
@@ -299,7 +298,7 @@ class Pipeline:
                     self.log.error(
                         "stopping_with_refused_api_key", pending=engine.tracker.pending_count()
                     )
-                    code = EXIT_AUTH
+                    code = ExitCode.AUTH
                     break
                 if now >= deadline:
                     self.log.error(
@@ -307,13 +306,13 @@ class Pipeline:
                         pending=engine.tracker.pending_count(),
                         in_flight=engine.pool.in_flight,
                     )
-                    code = EXIT_DRAIN_TIMEOUT
+                    code = ExitCode.DRAIN_TIMEOUT
                     break
                 continue
             limit = self.settings.auth_failure_exit_s
             if limit and engine.auth_failed_since and now - engine.auth_failed_since >= limit:
                 self.log.error("exiting_on_refused_api_key", after_s=limit)
-                code = EXIT_AUTH
+                code = ExitCode.AUTH
                 break
             if self.max_events is not None and self.consumed >= self.max_events:
                 stop.set()
@@ -322,17 +321,17 @@ class Pipeline:
                 stop.set()
         # only what moved: a sync commit during a rebalance blocks until the group settles
         self._commit_sync(engine.tracker.commit_positions())
-        self.log.info("pipeline_stopped", exit_code=code, **self.metrics.totals())
+        self.log.info("pipeline_stopped", exit_code=int(code), **self.metrics.totals())
         return code
 
-    def _kafka_error(self, err: Any) -> int | None:
+    def _kafka_error(self, err: Any) -> ExitCode | None:
         from confluent_kafka import KafkaError
 
         if err.code() == KafkaError._PARTITION_EOF:
             return None
         if err.fatal():
             self.log.error("kafka_fatal_error", error=str(err))
-            return EXIT_ERROR
+            return ExitCode.ERROR
         self.log.warning("kafka_error", error=str(err), code=err.name())
         return None
 

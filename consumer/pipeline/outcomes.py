@@ -12,28 +12,21 @@ from typing import Any
 from consumer.config import Settings
 from consumer.errors import (
     ApiAuthError,
+    ApiRejectedSignal,
     ApiUnavailable,
+    BatchRejected,
     PermanentError,
+    RetriesExhaustedError,
     RetryableError,
-    SignalRejectedError,
 )
 from consumer.kafka_types import KafkaMessage
 from consumer.pipeline.batcher import Batcher
-from consumer.pipeline.dlq import RetriesExhaustedError
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.retry import PauseBook, RetrySchedule
 from consumer.pipeline.sender import Job, Outcome, WorkerPool, split_rejected
 
-__all__ = ["ApiRejectedSignal", "OutcomeHandling"]
-
-
-class ApiRejectedSignal(SignalRejectedError):
-    """One signal the API refused; ``api_error`` is the API's message."""
-
-    def __init__(self, api_error: str, *, raw: KafkaMessage, schema_id: int | None) -> None:
-        super().__init__(f"rejected by the Connect API: {api_error}", raw=raw, schema_id=schema_id)
-        self.api_error = api_error
+__all__ = ["OutcomeHandling"]
 
 
 class OutcomeHandling:
@@ -158,7 +151,7 @@ class OutcomeHandling:
 
     def _rejected(self, job: Job, err: PermanentError) -> None:
         self.metrics.mutations.labels("rejected").inc()
-        violations: Mapping[int, str] = getattr(err, "violations", None) or {}
+        violations: Mapping[int, str] = err.violations if isinstance(err, BatchRejected) else {}
         chunk = job.chunks.popleft()
         bad, again = split_rejected(chunk, violations, default=str(err))
         for item, message in bad:

@@ -11,9 +11,9 @@ import orjson
 import pytest
 
 from consumer.config import Settings
-from consumer.connect import Backoff, BatchRejected, ConnectClient
+from consumer.connect import Backoff, ConnectClient
 from consumer.connect.backoff import parse_retry_after
-from consumer.errors import ApiAuthError, ApiThrottled, ApiUnavailable
+from consumer.errors import ApiAuthError, ApiThrottled, ApiUnavailable, BatchRejected
 from consumer.signals.model import Signal
 
 SIGNAL = Signal("app", "email", "a@b.io", {"signalType": "pageView", "name": 'say "hi"'})

@@ -7,14 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consumer.config import Settings
-from consumer.connect.classify import BatchRejected
 from consumer.errors import PermanentError
 from consumer.kafka_types import KafkaMessage
 from consumer.signals.model import Signal
 from tests.unit.pipeline.fakes import FakeMessage, FakeProducer
 
 __all__ = [
-    "BatchRejected",
     "FakeMessage",
     "FakeProducer",
     "Script",

@@ -6,11 +6,17 @@ from collections.abc import Sequence
 
 import pytest
 
-from consumer.errors import ApiAuthError, ApiThrottled, RegistryUnavailable
+from consumer.errors import (
+    ApiAuthError,
+    ApiRejectedSignal,
+    ApiThrottled,
+    BatchRejected,
+    RegistryUnavailable,
+)
 from consumer.kafka_types import KafkaMessage
 from consumer.ops.delivery import Delivery, Failure, Pending, prepare
 from consumer.signals.model import Signal
-from tests.unit.ops.fakes import BatchRejected, FakeMessage, Script, encode, translate
+from tests.unit.ops.fakes import FakeMessage, Script, encode, translate
 
 
 def pending(n: int) -> list[Pending]:
@@ -72,7 +78,9 @@ def test_named_violations_fail_alone_and_the_rest_is_resent() -> None:
     delivered, failed = make(send).deliver(pending(3))
     assert [p.literal for p in delivered] == ["c-0", "c-2"]
     assert [(f.msg.offset(), f.error.code) for f in failed] == [(1, "rejected_by_api")]
-    assert getattr(failed[0].error, "api_error", None) == "email: not an email"
+    error = failed[0].error
+    assert isinstance(error, ApiRejectedSignal)
+    assert error.api_error == "email: not an email"
     assert send.calls == [["c-0", "c-1", "c-2"], ["c-0", "c-2"]]
 
 

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from consumer.errors import DeadLetterUnavailable
+from consumer.errors import BatchRejected, DeadLetterUnavailable
 from consumer.ops.processor import Entry, Processor, Wiring
 from consumer.ops.progress import Tally
-from tests.unit.ops.fakes import BatchRejected, FakeMessage, FakeProducer, Script, encode, translate
+from tests.unit.ops.fakes import FakeMessage, FakeProducer, Script, encode, translate
 from tests.unit.ops.fakes import ops_settings as settings
 
 

@@ -18,7 +18,6 @@ from consumer.signals.model import Signal
 __all__ = [
     "FakeMessage",
     "FakeProducer",
-    "Rejected",
     "ScriptedSender",
     "item",
     "make_engine",
@@ -87,17 +86,6 @@ class FakeProducer:
     def flush(self, timeout: float = 0) -> int:
         self.poll()
         return 0
-
-
-class Rejected(PermanentError):
-    """Stand-in for consumer.connect.classify.BatchRejected."""
-
-    code = "rejected_by_api"
-    stage = "send"
-
-    def __init__(self, message: str, violations: dict[int, str]) -> None:
-        super().__init__(message)
-        self.violations = violations
 
 
 class ScriptedSender:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from consumer.errors import NotEntitledError, SignalValidationError
+from consumer.errors import ApiRejectedSignal, NotEntitledError, SignalValidationError
 from consumer.pipeline.dlq import DeadLetter, DeadLetterWriter, dead_letter_headers
-from consumer.pipeline.engine import ApiRejectedSignal
 
 from .fakes import FakeMessage, FakeProducer
 

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 import pytest
 
-from consumer.errors import ApiAuthError, ApiThrottled, RegistryUnavailable
+from consumer.errors import ApiAuthError, ApiThrottled, BatchRejected, RegistryUnavailable
 from consumer.kafka_types import KafkaMessage
 from consumer.pipeline.engine import Engine
 from consumer.signals.model import Signal
 
-from .fakes import Clock, FakeMessage, FakeProducer, Rejected, ScriptedSender, make_engine
+from .fakes import Clock, FakeMessage, FakeProducer, ScriptedSender, make_engine
 from .fakes import translate_literal as plain
 
 A, B = ("t", 0), ("t", 1)
@@ -170,7 +170,7 @@ def test_named_rejection_dead_letters_only_the_bad_signal() -> None:
     def script(literals: Sequence[str]) -> list[str]:
         names = contacts(literals)
         if "c-1" in names:
-            raise Rejected("bad input", {names.index("c-1"): "email is not valid"})
+            raise BatchRejected("bad input", {names.index("c-1"): "email is not valid"})
         delivered.extend(names)
         return ["id"] * len(literals)
 
@@ -191,7 +191,7 @@ def test_unnamed_rejection_bisects_to_the_bad_signal() -> None:
     def script(literals: Sequence[str]) -> list[str]:
         names = contacts(literals)
         if "c-5" in names:
-            raise Rejected("bad input somewhere", {})
+            raise BatchRejected("bad input somewhere", {})
         delivered.extend(names)
         return ["id"] * len(literals)
 

@@ -12,8 +12,7 @@ from typing import Any
 
 from confluent_kafka import TopicPartition
 
-from consumer.cli import EXIT_DRAIN_TIMEOUT, EXIT_OK
-from consumer.errors import ApiThrottled
+from consumer.errors import ApiThrottled, ExitCode
 from consumer.pipeline import Pipeline
 
 from .fakes import FakeMessage, FakeProducer, ScriptedSender, settings, translate_literal
@@ -107,7 +106,7 @@ def test_until_idle_stops_after_everything_is_committed() -> None:
     sender = ScriptedSender()
     pipeline = _pipeline(consumer, producer, sender)
     code = pipeline.run(threading.Event())
-    assert code == EXIT_OK
+    assert code == ExitCode.OK
     assert consumer.commits == {0: 12, 1: 3}
     assert len(producer.records) == 1
     assert sum(len(c) for c in sender.calls) == 14
@@ -129,5 +128,5 @@ def test_drain_deadline_exits_5_and_commits_only_finished() -> None:
     stop = threading.Event()
     threading.Timer(0.5, stop.set).start()
     code = pipeline.run(stop)
-    assert code == EXIT_DRAIN_TIMEOUT
+    assert code == ExitCode.DRAIN_TIMEOUT
     assert consumer.commits == {0: 2}
