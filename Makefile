@@ -98,7 +98,7 @@ faults: $(INSTALLED) ## zero-loss fault-injection run (FAULT_EVENTS=200000 by de
 bench: $(INSTALLED) ## benchmarks; results in bench/RESULTS.md
 	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
 	  $(MAKE) --no-print-directory stack-up || exit $$?; \
-	  status=0; $(PY) bench/run.py || status=$$?; \
+	  status=0; PUBLISH_FIGURES=1 $(PY) bench/run.py || status=$$?; \
 	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
 
 clean: ## remove caches (keeps downloaded jars in .cache)

@@ -3,15 +3,20 @@
 ``bench/RESULTS.md`` has three parts: the section between ``<!-- bench:start -->`` and
 ``<!-- bench:end -->`` (rewritten by every ``make bench``), the hand-kept ``## Optimisations``
 section, and the sandbox section between ``<!-- sandbox:start/end -->`` (bench/bench_sandbox.py).
-:func:`write_section` replaces only its own markers' contents.
+:func:`write_section` replaces only its own markers' contents, and only when ``make bench`` asks
+for it (``PUBLISH_FIGURES=1``), so no test run rewrites a tracked file.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Figure", "console_table", "markdown_table", "verdict", "write_section"]
+__all__ = ["PUBLISH_ENV", "Figure", "console_table", "markdown_table", "verdict", "write_section"]
+
+#: Set to 1 by ``make bench`` only: :func:`write_section` writes nothing without it.
+PUBLISH_ENV = "PUBLISH_FIGURES"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +62,13 @@ def markdown_table(figures: list[Figure]) -> str:
 
 def write_section(
     path: Path, start: str, end: str, body: str, *, before: str | None = None
-) -> None:
-    """Put ``body`` between the markers, in place; new sections go before ``before`` or last."""
+) -> bool:
+    """Put ``body`` between the markers, in place; new sections go before ``before`` or last.
+
+    Returns whether it wrote: only with ``PUBLISH_FIGURES=1`` (``make bench``).
+    """
+    if os.environ.get(PUBLISH_ENV) != "1":
+        return False
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     block = f"{start}\n{body.rstrip()}\n{end}"
     if start in text and end in text:
@@ -70,3 +80,4 @@ def write_section(
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+    return True

@@ -18,8 +18,9 @@ stage costs with a pyinstrument profile (:mod:`bench.hotpath`).
 ``BENCH_SCALE`` (default 1) scales every event count and duration (``0.05`` for development).
 ``BENCH_ONLY=main`` runs only the baseline and the main drain (a, b); ``BENCH_ONLY=peer`` adds
 the floors and the peer; either leaves RESULTS.md alone.
-Writes the section between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` of
-bench/RESULTS.md; logs and the profile go to bench/out/ (git-ignored).
+With ``PUBLISH_FIGURES=1`` (``make bench`` sets it), writes the section between
+``<!-- bench:start -->`` and ``<!-- bench:end -->`` of bench/RESULTS.md; logs and the
+profile go to bench/out/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from bench.figures import figures  # noqa: E402
 from bench.hotpath import measure_stages  # noqa: E402
 from bench.measure import delete_topics  # noqa: E402
 from bench.peer import PEER_NAME, ensure_peer_venv  # noqa: E402
-from bench.report import console_table, write_section  # noqa: E402
+from bench.report import PUBLISH_ENV, console_table, write_section  # noqa: E402
 from bench.results_text import Results, render  # noqa: E402
 from bench.scenarios import BIG_RUNS, IN_FLIGHT  # noqa: E402
 from bench.workload import build_templates, produce_backlog  # noqa: E402
@@ -204,9 +205,12 @@ def main() -> int:
     print(console_table(figs))
     if only:
         print(f"\nBENCH_ONLY={','.join(sorted(only))}: {RESULTS.relative_to(ROOT)} left alone")
-    else:
-        write_section(RESULTS, START, END, render(res, figs), before="## Optimisations")
+    elif write_section(RESULTS, START, END, render(res, figs), before="## Optimisations"):
         print(f"\nwritten to {RESULTS.relative_to(ROOT)} ({res.wall_s / 60:.1f} min)")
+    else:
+        print(
+            f"\n{PUBLISH_ENV} is not 1 (make bench sets it): {RESULTS.relative_to(ROOT)} left alone"
+        )
     failed = [d.name for d in res.all_drains() if not d.ok]
     if failed:
         print(f"runs that did not exit 0: {', '.join(failed)}", file=sys.stderr)

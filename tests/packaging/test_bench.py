@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
+import pytest
 
 from bench.report import Figure, console_table, write_section
 from bench.workload import RECORDS, event, template_of, zigzag_varint
@@ -50,8 +51,22 @@ def test_rendered_payloads_decode_with_a_new_id_and_time() -> None:
         assert _read(template.render(7), schema)["eventTime"] == original["eventTime"]
 
 
-def test_write_section_keeps_the_other_sections(tmp_path: Path) -> None:
+def test_write_section_writes_nothing_unless_asked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without ``PUBLISH_FIGURES=1`` (set only by ``make bench``) RESULTS.md is left alone."""
+    monkeypatch.delenv("PUBLISH_FIGURES", raising=False)
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# R\n")
+    write_section(results, "<!-- b:start -->", "<!-- b:end -->", "one")
+    assert results.read_text() == "# R\n"
+
+
+def test_write_section_keeps_the_other_sections(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Only the text between a section's markers changes; a new one goes before the anchor."""
+    monkeypatch.setenv("PUBLISH_FIGURES", "1")
     results = tmp_path / "RESULTS.md"
     results.write_text(
         "# R\n\n## Optimisations\nby hand\n\n<!-- s:start -->\nsandbox\n<!-- s:end -->\n"
