@@ -289,13 +289,13 @@ def test_tls_files_mounted_and_located(render: Render) -> None:
 
 
 def test_dashboard_configmap_matches_dashboard_file(render: Render) -> None:
-    """The dashboard ConfigMap ships helm/dashboards/signals-consumer.json unchanged."""
+    """The dashboard ConfigMap ships the chart's files/signals-consumer.json unchanged."""
     manifests = render("servicemonitor")
     dashboards = [m for m in manifests if m["metadata"]["name"].endswith("-dashboard")]
     assert len(dashboards) == 1
     assert dashboards[0]["metadata"]["labels"]["grafana_dashboard"] == "1"
     shipped = dashboards[0]["data"]["signals-consumer.json"]
-    source = (ROOT / "helm" / "dashboards" / "signals-consumer.json").read_text()
+    source = (CHART / "files" / "signals-consumer.json").read_text()
     assert shipped.strip() == source.strip()
 
 
