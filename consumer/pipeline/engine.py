@@ -36,10 +36,13 @@ __all__ = [
     "Engine",
     "FastFn",
     "RegistryRetry",
+    "SeekFn",
 ]
 
 #: ``(attempt, retry_after_s) -> seconds`` (consumer.connect.backoff.Backoff.next_delay_s).
 DelayFn = Callable[[int, float | None], float]
+#: ``(tp, offset) -> succeeded``: move the consumer's fetch position of ``tp`` to ``offset``.
+SeekFn = Callable[[TopicPartitionKey, int], bool]
 #: The native fast path (:class:`consumer.native.FastPath`): a literal, or None for Python.
 FastFn = Callable[[KafkaMessage], str | None]
 
@@ -68,7 +71,7 @@ class Engine(OutcomeHandling):
         dlq_producer: Producer,
         pause: PartitionsFn,
         resume: PartitionsFn,
-        seek: Callable[[TopicPartitionKey, int], None],
+        seek: SeekFn,
         delay: DelayFn,
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -209,7 +212,10 @@ class Engine(OutcomeHandling):
         """Start continuation chunks, then new batches, while the pool has room."""
         while self.ready_jobs and self.pool.has_capacity():
             self._submit(self.ready_jobs.popleft())
-        if not new_batches or self.auth_failed_since is not None:
+        if not new_batches:
+            return
+        if self.auth_failed_since is not None:
+            self._keep_probe()
             return
         now = self._clock()
         while self.pool.has_capacity():
@@ -217,6 +223,26 @@ class Engine(OutcomeHandling):
             if not items:
                 break
             self._submit(Job.of(items))
+
+    def _keep_probe(self) -> None:
+        """While the key is refused, keep one batch probing it with backoff.
+
+        The probes are the refused batches waiting for their retry; when their partitions were
+        revoked none is left, so one is cut from the queued signals - or, with none queued, the
+        ``auth`` pauses are lifted so that records can arrive to probe with (the probe cut from
+        them pauses everything again).
+        """
+        if self.pool.in_flight or self.ready_jobs:
+            return
+        if any(isinstance(w, Job) for w in self.retries.items()):
+            return
+        now = self._clock()
+        items = self.batcher.take(now, force=True)
+        if items:
+            self.pauses.add(self.assigned, "auth")
+            self.retries.add(now + self._delay(1, None), Job.of(items))
+        else:
+            self.pauses.remove_everywhere("auth")
 
     def _submit(self, job: Job) -> None:
         self.metrics.batch_size.observe(len(job.current))
@@ -232,9 +258,18 @@ class Engine(OutcomeHandling):
                 if self.tracker.is_current(work.tp, work.epoch):
                     self.dlq.write(work, now_ms=self._wall_ms())
             elif self.awaiting.get(work.tp) == work.offset:
-                self.pauses.remove([work.tp], "registry")
-                self._seek(work.tp, work.offset)
-                del self.awaiting[work.tp]
+                self._resume_at(work.tp, work.offset)
+
+    def _resume_at(self, tp: TopicPartitionKey, offset: int) -> None:
+        """Seek ``tp`` back to ``offset`` and resume it. When the seek fails the partition stays
+        paused and waiting (fetching on would pass the records ignored meanwhile) and the seek
+        is tried again after a backoff."""
+        if not self._seek(tp, offset):
+            attempt = self._registry_attempts[tp] = self._registry_attempts.get(tp, 0) + 1
+            self.retries.add(self._clock() + self._delay(attempt, None), RegistryRetry(tp, offset))
+            return
+        self.pauses.remove([tp], "registry")
+        del self.awaiting[tp]
 
     def apply_backpressure(self) -> None:
         """Pause everything above ``max_buffered_events``, resume below half of it; and pause
@@ -266,10 +301,12 @@ class Engine(OutcomeHandling):
 
     # --- 7. assignment ------------------------------------------------------------------------
     def on_assign(self, tps: Iterable[TopicPartitionKey]) -> None:
-        """Partitions were added to this member."""
+        """Partitions were added to this member: resumed (librdkafka keeps the pause flag of a
+        partition that was paused when it left), then paused for the reasons still active."""
         new = set(tps)
         self.joined = True
         self.assigned |= new
+        self.pauses.reset(new)
         for reason, active in (
             ("auth", self.auth_failed_since is not None),
             ("backpressure", self.backpressure),
@@ -279,13 +316,19 @@ class Engine(OutcomeHandling):
                 self.pauses.add(new, reason)
 
     def _drop_queued(self, tps: set[TopicPartitionKey]) -> None:
+        """Drop the waiting work of ``tps``; a job left with nothing to send is finished as
+        :meth:`_continue` does: its other partitions are released and lose its pause."""
         for job in [*self.retries.items(), *self.ready_jobs]:
             if isinstance(job, Job):
                 job.drop(tps)
-        for job in self.retries.drop(lambda w: isinstance(w, Job) and w.done()):
-            self.batcher.release(job.holds)  # type: ignore[union-attr]
-        self.retries.drop(lambda w: not isinstance(w, Job) and w.tp in tps)
+        dropped = self.retries.drop(lambda w: isinstance(w, Job) and w.done())
+        emptied = [w for w in dropped if isinstance(w, Job)]
+        emptied += [j for j in self.ready_jobs if j.done()]
         self.ready_jobs = deque(j for j in self.ready_jobs if not j.done())
+        for job in emptied:
+            self.batcher.release(job.holds)
+            self.pauses.remove(job.holds, f"job:{job.id}")
+        self.retries.drop(lambda w: not isinstance(w, Job) and w.tp in tps)
 
     def settle(self, tps: set[TopicPartitionKey], deadline: float) -> dict[TopicPartitionKey, int]:
         """Finish in-flight work of ``tps`` until ``deadline``; returns their commit offsets."""

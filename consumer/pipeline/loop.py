@@ -176,13 +176,17 @@ class Pipeline:
             self.log.warning(f"{action}_failed", partitions=len(tps), error=str(exc))
         self.metrics.paused.set(len(self.engine.pauses.paused()))
 
-    def _seek(self, tp: TopicPartitionKey, offset: int) -> None:
+    def _seek(self, tp: TopicPartitionKey, offset: int) -> bool:
         from confluent_kafka import KafkaException, TopicPartition
 
         try:
             self.consumer.seek(TopicPartition(tp[0], tp[1], offset))
         except KafkaException as exc:
-            self.log.warning("seek_failed", topic=tp[0], partition=tp[1], error=str(exc))
+            self.log.warning(
+                "seek_failed", topic=tp[0], partition=tp[1], offset=offset, error=str(exc)
+            )
+            return False
+        return True
 
     def _offsets(self, positions: Mapping[TopicPartitionKey, int]) -> list[Any]:
         from confluent_kafka import TopicPartition

@@ -3,7 +3,9 @@
 A partition can be paused for several reasons at once (``backpressure``, ``auth``, a retrying
 batch ``job:7``, a registry outage ``registry``, a dead-letter write ``dlq:42``); it is paused
 when its first reason appears and resumed when its last reason goes. librdkafka keeps fetching
-metadata and heartbeating for paused partitions, so pausing never costs group membership.
+metadata and heartbeating for paused partitions, so pausing never costs group membership. A
+partition that left while paused is resumed when it is assigned again (:meth:`PauseBook.reset`):
+librdkafka keeps its pause flag across a rebalance, the reasons it was paused for are gone.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class PauseBook:
         self._pause = pause
         self._resume = resume
         self._reasons: dict[TopicPartitionKey, set[str]] = {}
+        #: forgotten while paused: librdkafka may still hold their pause flag
+        self._left_paused: set[TopicPartitionKey] = set()
 
     def add(self, tps: Iterable[TopicPartitionKey], reason: str) -> None:
         """Pause ``tps`` for ``reason``."""
@@ -69,8 +73,24 @@ class PauseBook:
         return bool(reasons) and (reason is None or reason in reasons)  # type: ignore[operator]
 
     def forget(self, tp: TopicPartitionKey) -> None:
-        """Drop the partition's reasons without resuming (it was revoked)."""
-        self._reasons.pop(tp, None)
+        """Drop the partition's reasons without resuming (it was revoked or lost)."""
+        if self._reasons.pop(tp, None):
+            self._left_paused.add(tp)
+
+    def reset(self, tps: Iterable[TopicPartitionKey]) -> None:
+        """Partitions just assigned: resume those that left while paused, drop any reason.
+
+        librdkafka keeps a partition's pause flag across an (incremental) unassign and assign
+        (librdkafka#1849): a partition paused when it was revoked or lost would never be
+        fetched again when it comes back. The caller applies the reasons still active after.
+        """
+        stale: list[TopicPartitionKey] = []
+        for tp in tps:
+            if self._reasons.pop(tp, None) or tp in self._left_paused:
+                stale.append(tp)
+            self._left_paused.discard(tp)
+        if stale:
+            self._resume(stale)
 
     def paused(self) -> set[TopicPartitionKey]:
         """Every paused partition."""

@@ -139,10 +139,20 @@ def make_engine(
     clock: Clock | None = None,
     translate: Callable[[KafkaMessage], Signal] = translate_literal,
     fast: Callable[[KafkaMessage], str | None] | None = None,
+    seek_results: list[bool] | None = None,
     **overrides: Any,
 ) -> tuple[Engine, list[tuple[str, list[TopicPartitionKey]]]]:
-    """An engine on fakes; returns it and the log of pause/resume/seek calls."""
+    """An engine on fakes; returns it and the log of pause/resume/seek calls.
+
+    ``seek_results``: what the successive seeks return (then True: a seek succeeds).
+    """
     calls: list[tuple[str, list[TopicPartitionKey]]] = []
+    results = list(seek_results or [])
+
+    def seek(tp: TopicPartitionKey, offset: int) -> bool:
+        calls.append((f"seek:{offset}", [tp]))
+        return results.pop(0) if results else True
+
     engine = Engine(
         settings(**overrides),
         translate=translate,
@@ -151,7 +161,7 @@ def make_engine(
         dlq_producer=producer or FakeProducer(),
         pause=lambda tps: calls.append(("pause", sorted(tps))),
         resume=lambda tps: calls.append(("resume", sorted(tps))),
-        seek=lambda tp, off: calls.append((f"seek:{off}", [tp])),
+        seek=seek,
         delay=lambda attempt, retry_after: retry_after if retry_after is not None else 1.0,
         clock=clock or Clock(),
         wall_ms=lambda: 1_700_000_001_000,
