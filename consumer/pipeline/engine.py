@@ -383,15 +383,18 @@ class Engine(OutcomeHandling):
         )
 
     def not_ready_reason(self) -> str | None:
-        """Why ``/readyz`` fails, or None when ready."""
+        """Why ``/readyz`` fails, or None when ready ("joined and able to work").
+
+        A retry waiting for its backoff is not "not ready": Connect throttling or down for a
+        while is an outage every pod shares, and a readiness that flapped with it would stall
+        rollouts for nothing (``backoff_active`` still tells whether one waits).
+        """
         if self.auth_failed_since is not None:
             return "api_key_refused"
         if self.draining:
             return "shutting_down"
         if not self.joined:
             return "not_joined"
-        if self.backoff_active():
-            return "retry_backoff"
         return None
 
     def step(self) -> None:

@@ -1,6 +1,23 @@
 """The operations HTTP server: ``/metrics``, ``/healthz``, ``/readyz`` (a daemon thread).
 
-The loop publishes a :class:`HealthState`; the handlers only read it.
+The loop publishes a :class:`HealthState`; the handlers only read it. What each endpoint means
+(docs/deploy.md, "Probes"):
+
+============  ======================================  =========================================
+endpoint      200 when                                503 when (``reason``)
+============  ======================================  =========================================
+``/healthz``  the loop turns and no partition is      ``starting`` (before the loop's first
+              wedged - whatever Connect, the          turn: the startup probe's window),
+              registry or the broker are doing        ``poll loop stalled ...``, ``wedged
+                                                      partitions: ...``
+``/readyz``   joined the group and able to work (a    ``starting``, ``not_joined``,
+              retry waiting for its backoff is        ``api_key_refused``, ``shutting_down``
+              ready)                                  (and what the engine adds)
+============  ======================================  =========================================
+
+Both bodies carry the detail: total ``lag`` and the ``stalled_partitions`` (lag, no movement for
+``SIGNALS_HEALTH_PROGRESS_TIMEOUT_S``), which never fail liveness: a restart fixes nothing
+downstream and re-sends what was in flight.
 """
 
 from __future__ import annotations
@@ -16,27 +33,42 @@ from consumer.pipeline.metrics import Metrics
 
 __all__ = ["HealthServer", "HealthState"]
 
-#: The loop counts as dead when it has not turned for this long.
+#: The loop counts as dead when it has not turned for this long (a revoke may hold it for up
+#: to the drain timeout; the pipeline adds that).
 LOOP_STALL_S = 30.0
+#: A partition unattended for this long is wedged (an internal fault, not an outage).
+WEDGE_S = 60.0
 
 
 @dataclass(slots=True)
 class HealthState:
     """What the loop last reported (written by the loop thread, read by the server)."""
 
+    #: A partition with lag not moving for this long is named in ``stalled_partitions``.
     progress_timeout_s: float
-    heartbeat: float = 0.0
-    last_progress: float = 0.0
+    loop_stall_s: float = LOOP_STALL_S
+    wedge_s: float = WEDGE_S
+    #: Monotonic time of the loop's last turn; None before the first (starting).
+    heartbeat: float | None = None
     lag: int = 0
+    stalled: tuple[str, ...] = ()
+    wedged: tuple[str, ...] = ()
     not_ready_reason: str | None = "starting"
 
     def healthz(self, now: float) -> tuple[bool, str]:
-        """Alive and, when there is lag, progressing."""
-        if now - self.heartbeat > LOOP_STALL_S:
-            return False, "poll loop stalled"
-        if self.lag > 0 and now - self.last_progress > self.progress_timeout_s:
-            return False, "lag without progress"
+        """Liveness: the process works (never depends on Connect, the registry or the broker)."""
+        if self.heartbeat is None:
+            return False, "starting"
+        silent = now - self.heartbeat
+        if silent > self.loop_stall_s:
+            return False, f"poll loop stalled for {silent:.0f} s"
+        if self.wedged:
+            return False, "wedged partitions: " + ", ".join(self.wedged)
         return True, "ok"
+
+    def detail(self) -> dict[str, object]:
+        """Lag and stalled partitions, for both bodies."""
+        return {"lag": self.lag, "stalled_partitions": list(self.stalled)}
 
 
 class HealthServer:
@@ -52,10 +84,12 @@ class HealthServer:
                     self._send(200, metrics_ref.render(), "text/plain; version=0.0.4")
                 elif path == "/healthz":
                     ok, reason = state_ref.healthz(time.monotonic())
-                    self._json(200 if ok else 503, {"healthy": ok, "reason": reason})
+                    body = {"healthy": ok, "reason": reason, **state_ref.detail()}
+                    self._json(200 if ok else 503, body)
                 elif path == "/readyz":
                     why = state_ref.not_ready_reason
-                    self._json(503 if why else 200, {"ready": why is None, "reason": why})
+                    body = {"ready": why is None, "reason": why, **state_ref.detail()}
+                    self._json(503 if why else 200, body)
                 else:
                     self._json(404, {"error": "not found"})
 

@@ -29,9 +29,10 @@ from consumer.errors import ConfigurationError, ExitCode
 from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.pipeline.engine import DelayFn, Engine, FastFn
-from consumer.pipeline.health import HealthServer, HealthState
+from consumer.pipeline.health import LOOP_STALL_S, HealthServer, HealthState
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import TopicPartitionKey
+from consumer.pipeline.progress import PartitionProgress, label, unattended
 from consumer.pipeline.rebalance import RebalanceHandler
 from consumer.pipeline.sender import SendFn
 from consumer.pipeline.topics import ensure_topic
@@ -71,7 +72,12 @@ class Pipeline:
         self._translate = translate
         self._send = send
         self.metrics = Metrics()
-        self.health = HealthState(progress_timeout_s=settings.health_progress_timeout_s)
+        self.health = HealthState(
+            progress_timeout_s=settings.health_progress_timeout_s,
+            loop_stall_s=LOOP_STALL_S + settings.drain_timeout_s,  # a revoke may hold the loop
+        )
+        self.progress = PartitionProgress()
+        self._lags: dict[TopicPartitionKey, int] = {}
         self.log = get_logger("pipeline")
         self.consumed = 0
         self.health_port: int | None = None
@@ -233,14 +239,14 @@ class Pipeline:
     def run(self, stop: threading.Event) -> ExitCode:
         """Consume until ``stop`` (or idle / max events); returns the exit code."""
         try:
-            if not hasattr(self, "engine"):
-                self._build()
             s = self.settings
-            if s.metrics_port:
+            if s.metrics_port:  # first: /healthz and /readyz answer "starting" while we build
                 server = HealthServer(s.metrics_host, s.metrics_port, self.health, self.metrics)
                 server.start()
                 self.health_port = server.port
                 self._closers.append(server.stop)
+            if not hasattr(self, "engine"):
+                self._build()
             return self._loop(stop)
         finally:
             for close in reversed(self._closers):
@@ -355,9 +361,15 @@ class Pipeline:
         return self._lag(cached=False) == 0
 
     def _lag(self, *, cached: bool = True) -> int:
+        lags = self._partition_lags(cached=cached)
+        return 1 if lags is None else sum(lags.values())
+
+    def _partition_lags(self, *, cached: bool = True) -> dict[TopicPartitionKey, int] | None:
+        """Lag per assigned partition (the last known one when the broker does not say);
+        None when the group's committed offsets cannot be read."""
         from confluent_kafka import KafkaException, TopicPartition
 
-        total = 0
+        lags: dict[TopicPartitionKey, int] = {}
         tracker = self.engine.tracker
         unknown = [tp for tp in self.engine.assigned if tracker.epoch(tp) is None]
         committed: dict[TopicPartitionKey, int] = {}
@@ -367,9 +379,10 @@ class Pipeline:
                 for part in self.consumer.committed(asked, 5):
                     committed[(part.topic, part.partition)] = part.offset
             except KafkaException:
-                return 1
+                return None
         positions = tracker.commit_positions(changed_only=False)
         for tp in self.engine.assigned:
+            lags[tp] = self._lags.get(tp, 0)
             try:
                 low, high = self.consumer.get_watermark_offsets(
                     TopicPartition(*tp), timeout=5, cached=cached
@@ -380,19 +393,36 @@ class Pipeline:
                 continue
             state_pos = positions.get(tp)
             pos = state_pos if state_pos is not None else committed.get(tp, low)
-            lag = max(0, high - max(pos, low))
-            self.metrics.partition_lag.labels(tp[0], str(tp[1])).set(lag)
-            total += lag
-        return total
+            lags[tp] = max(0, high - max(pos, low))
+        self._lags = lags
+        return lags
 
     def _observe(self, now: float) -> None:
+        """Lag, per-partition progress and wedges (about every two seconds, off the hot path)."""
         self._last_observe = now
-        self.health.lag = self._lag()
         self.metrics.last_commit_age.set(now - self._last_commit)
+        lags = self._partition_lags()
+        if lags is None:
+            return
+        metrics, health, progress = self.metrics, self.health, self.progress
+        positions = self.engine.tracker.commit_positions(changed_only=False)
+        gone = progress.observe(
+            now, lags=lags, positions=positions, unattended=unattended(self.engine)
+        )
+        metrics.forget_partitions(gone)
+        for (topic, partition), seconds in progress.stalled_seconds(now).items():
+            metrics.partition_lag.labels(topic, str(partition)).set(lags[(topic, partition)])
+            metrics.partition_stalled.labels(topic, str(partition)).set(seconds)
+        wedged = progress.wedged(now, health.wedge_s)
+        if wedged and not health.wedged:
+            self.log.error("partitions_wedged", partitions=[label(tp) for tp in wedged])
+        metrics.wedged.set(len(wedged))
+        health.lag = sum(lags.values())
+        health.stalled = tuple(label(tp) for tp in progress.stalled(now, health.progress_timeout_s))
+        health.wedged = tuple(label(tp) for tp in wedged)
 
     def _beat(self, now: float) -> None:
         self.health.heartbeat = now
-        self.health.last_progress = self.engine.last_progress
         reason = self.engine.not_ready_reason()
         self.health.not_ready_reason = reason
         self.metrics.ready.set(0 if reason else 1)

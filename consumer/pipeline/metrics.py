@@ -5,12 +5,22 @@ Each :class:`Metrics` owns its own registry, so several pipelines (tests) can co
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -88,6 +98,9 @@ class Metrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
+        # the standard process_* and python_* series (stateless readers of this process)
+        for standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            r.register(standard)
         self.events_consumed = TopicCounter(
             "signals_events_consumed", "Events read from Kafka", registry=r
         )
@@ -131,11 +144,29 @@ class Metrics:
             ["topic", "partition"],
             registry=r,
         )
+        self.partition_stalled = Gauge(
+            "signals_partition_stalled_seconds",
+            "Seconds since a partition with lag last moved its commit position (0 without lag)",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.wedged = Gauge(
+            "signals_wedged_partitions",
+            "Partitions holding work that nothing is working on (fails /healthz)",
+            registry=r,
+        )
         self.paused = Gauge("signals_paused_partitions", "Paused partitions", registry=r)
         self.last_commit_age = Gauge(
             "signals_last_commit_age_seconds", "Seconds since the last offset commit", registry=r
         )
         self.ready = Gauge("signals_ready", "1 when ready, 0 when not", registry=r)
+
+    def forget_partitions(self, tps: Iterable[tuple[str, int]]) -> None:
+        """Drop the per-partition series of partitions this member no longer owns."""
+        for topic, partition in tps:
+            for gauge in (self.partition_lag, self.partition_stalled):
+                with contextlib.suppress(KeyError):  # never set: nothing to remove
+                    gauge.remove(topic, str(partition))
 
     def totals(self) -> dict[str, Any]:
         """Counter totals (summed over labels; dead letters by reason) for run summaries."""
