@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
+from consumer.text import ERROR_TEXT_MAX, clip
+
 if TYPE_CHECKING:
     from consumer.kafka_types import KafkaMessage
 
@@ -158,6 +160,8 @@ class PermanentError(ConsumerError):
     ``code`` is a stable snake_case reason (also the ``dlq_reason`` metric label), ``stage`` is
     where it failed (``decode``, ``map``, ``validate``, ``send``; Kafka Connect's stage header),
     ``field`` names the offending field when there is one, and ``raw`` is the Kafka message.
+    The message is cut to ``ERROR_TEXT_MAX`` characters (:func:`consumer.text.clip`): an
+    event's content can be in it, and it is masked, logged and written as a header.
     """
 
     code = "permanent"
@@ -171,6 +175,7 @@ class PermanentError(ConsumerError):
         raw: KafkaMessage | None = None,
         schema_id: int | None = None,
     ) -> None:
+        message = clip(message, ERROR_TEXT_MAX)
         super().__init__(message)
         self.reason = message
         self.field = field

@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from consumer.text import clip
+
 __all__ = ["build_mutation", "encode_input", "encode_string", "encode_value", "is_name"]
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*\Z")
@@ -66,11 +68,20 @@ def _learn(key: str) -> bool:
     return True
 
 
+def _excerpt(key: object) -> str:
+    """A key for an error text: about 40 characters of it and its length (it may be huge)."""
+    if not isinstance(key, str):
+        return f"a {type(key).__name__} key"
+    if len(key) <= 40:
+        return repr(key)
+    return f"{clip(key, 40)!r} ({len(key)} characters)"
+
+
 def _name(key: object) -> str:
     if key in _known_names:
         return str(key)
     if not isinstance(key, str) or not _learn(key):
-        raise ValueError(f"{key!r} is not a GraphQL name, so it cannot be an object key")
+        raise ValueError(f"{_excerpt(key)} is not a GraphQL name, so it cannot be an object key")
     return key
 
 

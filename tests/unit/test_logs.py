@@ -1,0 +1,83 @@
+"""PII masking stays linear and bounded on hostile text (issue 14, item 2).
+
+The hang guards run the work in a child interpreter: the regex engine holds the GIL, so a
+thread cannot be timed out from the test. The guard is generous (a correctness check, not a
+speed goal): the linear masker needs milliseconds, the old pattern minutes for 200 kB.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from consumer.logs import LOG_FIELD_MAX, mask_pii, mask_text
+from consumer.text import clip
+
+GUARD_S = 20.0
+
+
+def _finishes(code: str) -> str:
+    """Run ``code`` in a child interpreter; fail when it has not finished after GUARD_S."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=GUARD_S,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"did not finish within {GUARD_S} s: quadratic behaviour") from exc
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_mask_text_on_a_long_run_of_name_characters_finishes() -> None:
+    """A 1 MB run of e-mail name characters without '@' is masked at once (was O(n^2))."""
+    out = _finishes("from consumer.logs import mask_text; print(len(mask_text('a' * 1_000_000)))")
+    assert out.strip() == "1000000"
+
+
+def test_mask_text_on_a_long_domain_run_finishes() -> None:
+    """A name, '@' and 200 kB of domain characters without a top-level domain finishes."""
+    out = _finishes(
+        "from consumer.logs import mask_text; print(mask_text('j@' + 'b.' * 100_000)[:4])"
+    )
+    assert out.strip() == "j@b."
+
+
+def test_mask_text_masks_as_before() -> None:
+    """The linear pattern masks the same addresses as the old one, from the run's start."""
+    assert mask_text("x jane.doe+1@mail.example.co.uk y") == "x j***@mail.example.co.uk y"
+    assert mask_text("ab" * 500 + "@example.com") == "a***@example.com"
+    assert mask_text("to a@b.io, c@d.io") == "to a***@b.io, c***@d.io"
+    assert mask_text("aaa@b") == "aaa@b"
+    assert mask_text("call +14155550100") == "call +1***00"
+
+
+def test_mask_pii_bounds_every_string_field() -> None:
+    """A 1 MB log value is cut to LOG_FIELD_MAX characters (plus the cut marker) and masked."""
+    event = {"reason": "jane@example.com " + "a " * 500_000 + " tail"}
+    out = mask_pii(None, "info", event)
+    assert len(out["reason"]) <= LOG_FIELD_MAX + 40
+    assert out["reason"].startswith("j***@example.com ")
+    assert out["reason"].endswith(" tail")
+    assert "chars cut" in out["reason"]
+
+
+def test_clip_never_leaves_part_of_an_address_at_the_cut() -> None:
+    """Cutting through an e-mail address or phone number drops all of it, so masking misses none."""
+    text = "x " * 50 + "jane.doe@example.com +14155550100 " + "y " * 100
+    for limit in range(2, len(text)):
+        masked = mask_text(clip(text, limit))
+        for part in ("an", "do", "4155", "5550"):
+            assert part not in masked, (limit, masked)
+        assert len(masked) <= limit + 40
+
+
+def test_clip_keeps_short_text_and_long_runs_without_addresses() -> None:
+    """Text within the limit is unchanged; a long run without '@' or '+' is cut inside."""
+    assert clip("short", 10) == "short"
+    clipped = clip("k" * 10_000, 100)
+    assert clipped.startswith("k" * 50)
+    assert clipped.endswith("k" * 50)
