@@ -43,7 +43,7 @@ from pydantic import SecretStr  # noqa: E402
 
 from bench.workload import Template, build_templates  # noqa: E402
 from consumer.config import Settings  # noqa: E402
-from consumer.kafka_types import KafkaMessage  # noqa: E402
+from consumer.types import KafkaMessage  # noqa: E402
 from consumer.pipeline.engine import Engine  # noqa: E402
 from consumer.signals.graphql_literal import encode_input  # noqa: E402
 

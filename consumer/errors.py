@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 from consumer.text import ERROR_TEXT_MAX, clip
 
 if TYPE_CHECKING:
-    from consumer.kafka_types import KafkaMessage
+    from consumer.types import KafkaMessage
 
 __all__ = [
     "ApiAuthError",

@@ -37,7 +37,7 @@ from consumer.signals.rules import ISO_4217_CODES
 if TYPE_CHECKING:
     from consumer.avro.decoder import Decoder, SchemaPlan
     from consumer.config import Settings
-    from consumer.kafka_types import KafkaMessage
+    from consumer.types import KafkaMessage
     from consumer.mapping.custom import CustomMappings
 
 __all__ = ["FastPath", "Unsupported", "build_plan", "load_native"]

@@ -23,7 +23,7 @@ from consumer.avro.decoder import Decoder
 from consumer.avro.registry import SchemaRegistry
 from consumer.config import Settings
 from consumer.errors import PermanentError
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.mapping.custom import CustomMappings, load_mappings
 from consumer.mapping.event import DecodedEvent
 from consumer.mapping.mapper import Mapper

@@ -47,7 +47,7 @@ from consumer.avro.schemas import (
 )
 from consumer.config import Settings
 from consumer.errors import DecodeError, IncompatibleSchemaError, PermanentError
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.mapping.event import DecodedEvent
 

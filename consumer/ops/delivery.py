@@ -37,17 +37,12 @@ from consumer.errors import (
     RetriesExhaustedError,
     RetryableError,
 )
-from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.pipeline.sender import split_rejected
 from consumer.signals.model import Signal
+from consumer.types import DelayFn, KafkaMessage, SendFn
 
-__all__ = ["DelayFn", "Delivery", "Failure", "Pending", "SendFn", "prepare"]
-
-#: Sends pre-encoded signal literals as one mutation; returns the signal ids.
-SendFn = Callable[[Sequence[str]], list[str]]
-#: ``(attempt, retry_after_s) -> seconds to wait`` (``consumer.connect.Backoff.next_delay_s``).
-DelayFn = Callable[[int, float | None], float]
+__all__ = ["Delivery", "Failure", "Pending", "prepare"]
 
 
 def _log() -> Any:

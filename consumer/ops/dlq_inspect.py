@@ -17,7 +17,7 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.errors import ConsumerError
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.logs import get_logger, mask_text
 from consumer.ops.dlq_records import DlqFilter, DlqRecord, mask_payload
 from consumer.ops.kafka_io import RangeReader, ops_consumer, topic_partitions, watermarks

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer.avro.framing import schema_id_of
-from consumer.kafka_types import Header, KafkaMessage
+from consumer.types import Header, KafkaMessage
 from consumer.logs import mask_text
 
 __all__ = [

@@ -1,5 +1,4 @@
-"""Kafka plumbing of the operations commands: a group-less reader of offset ranges, lookups,
-and a synchronous dead-letter sink.
+"""Kafka plumbing of the operations commands: a group-less reader of offset ranges and lookups.
 
 The reader uses ``assign()`` - never ``subscribe()`` - with a throwaway, never-committed group
 id (``<SIGNALS_KAFKA_GROUP_ID>.<purpose>.<random>``): it joins no group, triggers no rebalance
@@ -14,15 +13,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from consumer.config import Settings
-from consumer.errors import DeadLetterUnavailable, OperationRefused, PermanentError
-from consumer.kafka_config import consumer_config, producer_config
-from consumer.kafka_types import KafkaMessage
+from consumer.errors import OperationRefused
+from consumer.kafka_config import consumer_config
 from consumer.logs import get_logger
 from consumer.ops.ranges import PartitionRange, Watermarks
-from consumer.pipeline.dlq import DeadLetter, DeadLetterWriter
+from consumer.types import KafkaMessage
 
 __all__ = [
-    "DeadLetterSink",
     "RangeReader",
     "offsets_for_time",
     "ops_consumer",
@@ -187,44 +184,3 @@ class RangeReader:
                 )
             if out:
                 yield out
-
-
-class DeadLetterSink:
-    """Writes dead letters through the pipeline's writer and waits for the acknowledgements."""
-
-    def __init__(self, settings: Settings, topic: str, producer: Any = None) -> None:
-        if producer is None:
-            from confluent_kafka import Producer
-
-            producer = Producer(producer_config(settings))
-        self.topic = topic
-        self._producer = producer
-        self._errors: list[str] = []
-        self._writer = DeadLetterWriter(producer, topic, self._result)
-
-    def _result(self, _letter: DeadLetter, error: str | None) -> None:
-        if error is not None:
-            self._errors.append(error)
-
-    def write(
-        self,
-        err: PermanentError,
-        msg: KafkaMessage,
-        *,
-        attempt: int = 1,
-        first_failure_ms: int | None = None,
-    ) -> None:
-        """Queue one dead letter: ``msg``'s key/value/headers plus the reason headers."""
-        now_ms = int(time.time() * 1000)
-        letter = DeadLetter(err, msg, 0, first_failure_ms or now_ms, attempt=attempt)
-        self._writer.write(letter, now_ms=now_ms)
-
-    def flush(self, timeout_s: float = 60.0) -> None:
-        """Wait for every write; :class:`DeadLetterUnavailable` when one failed or timed out."""
-        left = self._writer.flush(timeout_s)
-        if left or self._errors:
-            errors, self._errors = self._errors, []
-            detail = errors[0] if errors else f"{left} writes unacknowledged after {timeout_s}s"
-            raise DeadLetterUnavailable(
-                f"cannot write to the dead-letter topic {self.topic!r}: {detail}"
-            )

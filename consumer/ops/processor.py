@@ -10,17 +10,16 @@ runs one batch of records through them and counts the outcome in a
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from consumer.config import Settings
-from consumer.kafka_types import KafkaMessage
+from consumer.deadletter import DeadLetterSink
 from consumer.logs import get_logger
-from consumer.ops.delivery import DelayFn, Delivery, Failure, Pending, SendFn, prepare
-from consumer.ops.kafka_io import DeadLetterSink
+from consumer.ops.delivery import Delivery, Failure, Pending, prepare
 from consumer.ops.progress import Tally
-from consumer.signals.model import Signal
+from consumer.types import DelayFn, EncodeFn, KafkaMessage, SendFn, TranslateFn
 
 __all__ = ["Entry", "Processor", "Wiring"]
 
@@ -43,8 +42,8 @@ class Entry:
 class Wiring:
     """The collaborators of a run; anything left ``None`` is built from the settings."""
 
-    translate: Callable[[KafkaMessage], Signal] | None = None
-    encode: Callable[[Mapping[str, Any]], str] | None = None
+    translate: TranslateFn | None = None
+    encode: EncodeFn | None = None
     send: SendFn | None = None
     consumer: Any = None
     producer: Any = None

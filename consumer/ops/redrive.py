@@ -28,7 +28,7 @@ from rich.console import Console
 
 from consumer.config import Settings
 from consumer.errors import ApiAuthError, OperationRefused
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.ops.dlq_records import DlqFilter, DlqRecord
 from consumer.ops.kafka_io import RangeReader, ops_consumer, topic_partitions, watermarks

@@ -13,7 +13,7 @@ from collections import deque
 from typing import NamedTuple
 
 from consumer.avro.framing import schema_id_of
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.pipeline.offsets import TopicPartitionKey
 
 __all__ = ["Batcher", "Item"]

@@ -9,42 +9,42 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from consumer.config import Settings
+from consumer.deadletter import DeadLetter, DeadLetterWriter
 from consumer.errors import (
     InternalTranslateError,
     MappingError,
     PermanentError,
     RetryableError,
 )
-from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.pipeline.batcher import Batcher, Item
-from consumer.pipeline.dlq import DeadLetter, DeadLetterWriter, Producer
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.outcomes import OutcomeHandling
 from consumer.pipeline.retry import PartitionsFn, PauseBook, RetrySchedule
-from consumer.pipeline.sender import Job, SendFn, WorkerPool
-from consumer.signals.model import Signal
+from consumer.pipeline.sender import Job, WorkerPool
+from consumer.types import (
+    DelayFn,
+    EncodeFn,
+    FastFn,
+    KafkaMessage,
+    KafkaProducer,
+    SendFn,
+    TranslateFn,
+)
 
 __all__ = [
-    "DelayFn",
     "Engine",
-    "FastFn",
     "RegistryRetry",
     "SeekFn",
 ]
 
-#: ``(attempt, retry_after_s) -> seconds`` (consumer.connect.backoff.Backoff.next_delay_s).
-DelayFn = Callable[[int, float | None], float]
 #: ``(tp, offset) -> succeeded``: move the consumer's fetch position of ``tp`` to ``offset``.
 SeekFn = Callable[[TopicPartitionKey, int], bool]
-#: The native fast path (:class:`consumer.native.FastPath`): a literal, or None for Python.
-FastFn = Callable[[KafkaMessage], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,14 @@ class RegistryRetry:
     offset: int
 
 
-Work = Job | DeadLetter | RegistryRetry
+@dataclass(slots=True)
+class TrackedLetter(DeadLetter):
+    """A dead letter of a tracked offset: it finishes (in ``epoch``) on the broker's ack."""
+
+    epoch: int = field(kw_only=True)
+
+
+Work = Job | TrackedLetter | RegistryRetry
 
 
 class Engine(OutcomeHandling):
@@ -65,10 +72,10 @@ class Engine(OutcomeHandling):
         self,
         settings: Settings,
         *,
-        translate: Callable[[KafkaMessage], Signal],
-        encode: Callable[[Mapping[str, Any]], str],
+        translate: TranslateFn,
+        encode: EncodeFn,
         send: SendFn,
-        dlq_producer: Producer,
+        dlq_producer: KafkaProducer,
         pause: PartitionsFn,
         resume: PartitionsFn,
         seek: SeekFn,
@@ -97,7 +104,9 @@ class Engine(OutcomeHandling):
         self.pool = WorkerPool(send, settings.max_in_flight_mutations)
         self.pauses = PauseBook(pause, resume)
         self.retries: RetrySchedule[Work] = RetrySchedule()
-        self.dlq = DeadLetterWriter(dlq_producer, settings.dlq_topic, self._dlq_result)
+        self.dlq: DeadLetterWriter[TrackedLetter] = DeadLetterWriter(
+            dlq_producer, settings.dlq_topic, self._dlq_result
+        )
         self.ready_jobs: deque[Job] = deque()
         self.assigned: set[TopicPartitionKey] = set()
         self.joined = False
@@ -145,7 +154,7 @@ class Engine(OutcomeHandling):
         self.tracker.rewind(tp, offset)
         self.batcher.rewind(tp, offset)
         for letter in self.retries.drop(
-            lambda w: isinstance(w, DeadLetter) and w.tp == tp and w.offset >= offset
+            lambda w: isinstance(w, TrackedLetter) and w.tp == tp and w.offset >= offset
         ):
             self.pauses.remove([tp], f"dlq:{letter.offset}")  # type: ignore[union-attr]
         self.pauses.add([tp], "registry")
@@ -171,10 +180,10 @@ class Engine(OutcomeHandling):
     ) -> None:
         """Write ``msg`` to the dead-letter topic; its offset finishes on the broker's ack."""
         now_ms = self._wall_ms()
-        letter = DeadLetter(err, msg, epoch, first_failure_ms=first_ms or now_ms)
+        letter = TrackedLetter(err, msg, first_ms or now_ms, epoch=epoch)
         self.dlq.write(letter, now_ms=now_ms)
 
-    def _dlq_result(self, letter: DeadLetter, error: str | None) -> None:
+    def _dlq_result(self, letter: TrackedLetter, error: str | None) -> None:
         tp, offset = letter.tp, letter.offset
         if error is None:
             self.pauses.remove([tp], f"dlq:{offset}")
@@ -254,7 +263,7 @@ class Engine(OutcomeHandling):
         for work in self.retries.pop_due(self._clock()):
             if isinstance(work, Job):
                 self._continue(work)
-            elif isinstance(work, DeadLetter):
+            elif isinstance(work, TrackedLetter):
                 if self.tracker.is_current(work.tp, work.epoch):
                     self.dlq.write(work, now_ms=self._wall_ms())
             elif self.awaiting.get(work.tp) == work.offset:

@@ -26,17 +26,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 from consumer.config import Settings, require
 from consumer.errors import ConfigurationError, ExitCode
-from consumer.kafka_types import KafkaMessage
 from consumer.logs import get_logger
-from consumer.pipeline.engine import DelayFn, Engine, FastFn
+from consumer.pipeline.engine import Engine
 from consumer.pipeline.health import LOOP_STALL_S, HealthServer, HealthState
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.pipeline.progress import PartitionProgress, label, unattended
 from consumer.pipeline.rebalance import RebalanceHandler
-from consumer.pipeline.sender import SendFn
 from consumer.pipeline.topics import ensure_topic
 from consumer.signals.model import Signal
+from consumer.types import DelayFn, FastFn, KafkaMessage, SendFn
 
 if TYPE_CHECKING:
     from consumer.translate import Translator

@@ -19,7 +19,7 @@ from consumer.errors import (
     RetriesExhaustedError,
     RetryableError,
 )
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.pipeline.batcher import Batcher
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey

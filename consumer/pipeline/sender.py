@@ -14,20 +14,18 @@ import itertools
 import queue
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from consumer.pipeline.batcher import Item
 from consumer.pipeline.offsets import TopicPartitionKey
+from consumer.types import SendFn
 
-__all__ = ["Job", "Outcome", "SendFn", "WorkerPool", "split_rejected"]
+__all__ = ["Job", "Outcome", "WorkerPool", "split_rejected"]
 
 T = TypeVar("T")
-
-#: Sends the given pre-encoded signal literals as one mutation; returns the signal ids.
-SendFn = Callable[[Sequence[str]], list[str]]
 
 _ids = itertools.count(1)
 

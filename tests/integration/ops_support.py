@@ -12,9 +12,9 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from rich.console import Console
 
 from consumer.config import Settings
+from consumer.deadletter import DeadLetterSink
 from consumer.errors import PermanentError
 from consumer.ops.dlq_records import SourceMessage
-from consumer.ops.kafka_io import DeadLetterSink
 from tests.integration.test_pipeline import SCHEMA, cart_event, pipeline_settings
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.errors import PermanentError
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.signals.model import Signal
 from tests.unit.pipeline.fakes import FakeMessage, FakeProducer
 

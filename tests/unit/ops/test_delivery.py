@@ -13,7 +13,7 @@ from consumer.errors import (
     BatchRejected,
     RegistryUnavailable,
 )
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.ops.delivery import Delivery, Failure, Pending, prepare
 from consumer.signals.model import Signal
 from tests.unit.ops.fakes import FakeMessage, Script, encode, translate

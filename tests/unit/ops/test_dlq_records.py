@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from consumer.errors import NotEntitledError
 from consumer.ops.dlq_records import DlqFilter, DlqRecord, mask_payload
-from consumer.pipeline.dlq import dead_letter_headers
+from consumer.deadletter import dead_letter_headers
 from tests.unit.ops.fakes import FakeMessage
 
 ORIGINAL: list[tuple[str, bytes | None]] = [

@@ -16,7 +16,7 @@ from consumer.ops.dlq_records import DlqRecord
 from consumer.ops.kafka_io import RangeReader
 from consumer.ops.progress import Tally, render_summary
 from consumer.ops.ranges import PartitionRange, Watermarks
-from consumer.pipeline.dlq import dead_letter_headers
+from consumer.deadletter import dead_letter_headers
 from tests.unit.ops.fakes import FakeMessage
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.errors import PermanentError
-from consumer.kafka_types import Header, KafkaMessage
+from consumer.types import Header, KafkaMessage
 from consumer.pipeline.batcher import Item
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.offsets import TopicPartitionKey
@@ -27,7 +27,7 @@ __all__ = [
 
 @dataclass
 class FakeMessage:
-    """A consumed record (satisfies consumer.kafka_types.KafkaMessage)."""
+    """A consumed record (satisfies consumer.types.KafkaMessage)."""
 
     _topic: str
     _partition: int

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from consumer.errors import ApiAuthError, ApiThrottled, BatchRejected, RegistryUnavailable
-from consumer.kafka_types import KafkaMessage
+from consumer.types import KafkaMessage
 from consumer.pipeline.engine import Engine
 from consumer.signals.model import Signal
 

@@ -1,26 +1,30 @@
-"""The dead-letter topic: header building (pure, reused by ``dlq redrive``) and the writer.
+"""The dead-letter topic, one module for the pipeline and the operations commands.
 
 A dead-letter record copies the source key, value and headers byte for byte and appends the
-headers of docs/architecture.md. Its timestamp is the source record's. The writer produces
-asynchronously; the source offset counts as finished only when the broker acknowledges the
-record (delivery callback, served by ``poll`` on the loop thread).
+headers of docs/architecture.md (:func:`dead_letter_headers`, pure). Its timestamp is the source
+record's. :class:`DeadLetterWriter` produces asynchronously and reports each acknowledgement or
+failure (delivery callback, served by ``poll``): the pipeline finishes the source offset only
+then. :class:`DeadLetterSink` is the one-shot commands' use of it: write, then wait for every
+acknowledgement.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, TypeVar
 
-from consumer.errors import ApiRejectedSignal, PermanentError
-from consumer.kafka_types import Header, KafkaMessage
+from consumer.config import Settings
+from consumer.errors import ApiRejectedSignal, DeadLetterUnavailable, PermanentError
 from consumer.logs import mask_text
+from consumer.types import Header, KafkaMessage, KafkaProducer
 
 __all__ = [
     "CONNECTOR_NAME",
     "DeadLetter",
+    "DeadLetterSink",
     "DeadLetterWriter",
-    "Producer",
     "dead_letter_headers",
 ]
 
@@ -87,7 +91,6 @@ class DeadLetter:
 
     err: PermanentError
     msg: KafkaMessage
-    epoch: int
     first_failure_ms: int
     attempt: int = 1
     writes: int = 0
@@ -103,27 +106,21 @@ class DeadLetter:
         return self.msg.offset() or 0
 
 
-class Producer(Protocol):
-    """The slice of ``confluent_kafka.Producer`` the writer uses."""
-
-    def produce(self, topic: str, *args: Any, **kwargs: Any) -> None: ...
-    def poll(self, timeout: float = ...) -> int: ...
-    def flush(self, timeout: float = ...) -> int: ...
+L = TypeVar("L", bound=DeadLetter)
 
 
-DeliveredFn = Callable[[DeadLetter, str | None], None]
-
-
-class DeadLetterWriter:
+class DeadLetterWriter(Generic[L]):
     """Produces :class:`DeadLetter` records; reports each ack or failure to ``on_result``."""
 
-    def __init__(self, producer: Producer, topic: str, on_result: DeliveredFn) -> None:
+    def __init__(
+        self, producer: KafkaProducer, topic: str, on_result: Callable[[L, str | None], None]
+    ) -> None:
         self._producer = producer
         self.topic = topic
         self._on_result = on_result
         self.outstanding = 0
 
-    def write(self, letter: DeadLetter, *, now_ms: int) -> None:
+    def write(self, letter: L, *, now_ms: int) -> None:
         """Produce ``letter`` asynchronously; a local failure is reported as a failed delivery."""
         msg = letter.msg
         original: Sequence[Header] = msg.headers() or []
@@ -161,3 +158,47 @@ class DeadLetterWriter:
     def flush(self, timeout_s: float) -> int:
         """Wait up to ``timeout_s`` for acknowledgements; returns records still outstanding."""
         return self._producer.flush(timeout_s)
+
+
+class DeadLetterSink:
+    """Writes dead letters and waits for the acknowledgements (``replay``, ``dlq redrive``)."""
+
+    def __init__(
+        self, settings: Settings, topic: str, producer: KafkaProducer | None = None
+    ) -> None:
+        if producer is None:
+            from confluent_kafka import Producer
+
+            from consumer.kafka_config import producer_config
+
+            producer = Producer(producer_config(settings))
+        self.topic = topic
+        self._errors: list[str] = []
+        self._writer: DeadLetterWriter[DeadLetter] = DeadLetterWriter(producer, topic, self._result)
+
+    def _result(self, _letter: DeadLetter, error: str | None) -> None:
+        if error is not None:
+            self._errors.append(error)
+
+    def write(
+        self,
+        err: PermanentError,
+        msg: KafkaMessage,
+        *,
+        attempt: int = 1,
+        first_failure_ms: int | None = None,
+    ) -> None:
+        """Queue one dead letter: ``msg``'s key/value/headers plus the reason headers."""
+        now_ms = int(time.time() * 1000)
+        letter = DeadLetter(err, msg, first_failure_ms or now_ms, attempt=attempt)
+        self._writer.write(letter, now_ms=now_ms)
+
+    def flush(self, timeout_s: float = 60.0) -> None:
+        """Wait for every write; :class:`DeadLetterUnavailable` when one failed or timed out."""
+        left = self._writer.flush(timeout_s)
+        if left or self._errors:
+            errors, self._errors = self._errors, []
+            detail = errors[0] if errors else f"{left} writes unacknowledged after {timeout_s}s"
+            raise DeadLetterUnavailable(
+                f"cannot write to the dead-letter topic {self.topic!r}: {detail}"
+            )

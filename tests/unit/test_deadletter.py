@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from consumer.deadletter import DeadLetter, DeadLetterWriter, dead_letter_headers
 from consumer.errors import ApiRejectedSignal, NotEntitledError, SignalValidationError
-from consumer.pipeline.dlq import DeadLetter, DeadLetterWriter, dead_letter_headers
-
-from .fakes import FakeMessage, FakeProducer
+from tests.unit.pipeline.fakes import FakeMessage, FakeProducer
 
 
 def _h(headers: list[tuple[str, bytes]]) -> dict[str, str]:
@@ -53,9 +52,11 @@ def test_writer_copies_record_and_reports_ack() -> None:
     """Key, value, original headers and timestamp are copied; the ack is reported."""
     producer = FakeProducer()
     results: list[tuple[int, str | None]] = []
-    writer = DeadLetterWriter(producer, "dlq", lambda dl, err: results.append((dl.offset, err)))
+    writer: DeadLetterWriter[DeadLetter] = DeadLetterWriter(
+        producer, "dlq", lambda dl, err: results.append((dl.offset, err))
+    )
     msg = FakeMessage("t", 0, 3, b"\x00raw", b"key", [("h", b"\x01"), ("n", None)], (1, 123))
-    writer.write(DeadLetter(NotEntitledError("nope"), msg, 1, 1), now_ms=9)
+    writer.write(DeadLetter(NotEntitledError("nope"), msg, 1), now_ms=9)
     record = producer.records[0]
     assert record["value"] == b"\x00raw"
     assert record["key"] == b"key"

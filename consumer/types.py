@@ -1,0 +1,99 @@
+"""The Kafka edge and the callables the runtime is wired with, as Protocols and aliases.
+
+``confluent_kafka``'s ``Consumer``, ``Producer``, ``Message`` and ``TopicPartition`` satisfy
+these; unit tests use small fakes (tests/unit/pipeline/fakes.py). A consumed record is read
+through :class:`KafkaMessage` only (its headers are always a list for a consumed record, which
+is why the loop casts ``confluent_kafka.Message`` to it once, at the edge).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from confluent_kafka import Message
+    from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+    from consumer.signals.model import Signal
+
+__all__ = [
+    "DelayFn",
+    "EncodeFn",
+    "FastFn",
+    "Header",
+    "KafkaConsumer",
+    "KafkaMessage",
+    "KafkaProducer",
+    "SendFn",
+    "TopicPartition",
+    "TranslateFn",
+]
+
+Header = tuple[str, bytes | None]
+
+
+class KafkaMessage(Protocol):
+    """What the runtime reads from a consumed record."""
+
+    def topic(self) -> str | None: ...
+    def partition(self) -> int | None: ...
+    def offset(self) -> int | None: ...
+    def key(self) -> bytes | None: ...
+    def value(self) -> bytes | None: ...
+    def headers(self) -> Sequence[Header] | None: ...
+    def timestamp(self) -> tuple[int, int]: ...
+
+
+class TopicPartition(Protocol):
+    """A partition (and an offset) as the client reports it: rebalances, commits, lookups."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+
+
+class KafkaProducer(Protocol):
+    """The slice of ``confluent_kafka.Producer`` the dead-letter writer uses."""
+
+    def produce(self, topic: str, *args: Any, **kwargs: Any) -> None: ...
+    def poll(self, timeout: float = ...) -> int: ...
+    def flush(self, timeout: float = ...) -> int: ...
+
+
+class KafkaConsumer(Protocol):
+    """The slice of ``confluent_kafka.Consumer`` the poll loop and the operations use."""
+
+    def subscribe(self, topics: list[str], **callbacks: Any) -> None: ...
+    def assign(self, partitions: list[KafkaTopicPartition]) -> None: ...
+    def consume(self, num_messages: int = ..., timeout: float = ...) -> list[Message]: ...
+    def pause(self, partitions: list[KafkaTopicPartition]) -> None: ...
+    def resume(self, partitions: list[KafkaTopicPartition]) -> None: ...
+    def seek(self, partition: KafkaTopicPartition) -> None: ...
+    def commit(self, *, offsets: list[KafkaTopicPartition], asynchronous: bool) -> Any: ...
+    def committed(
+        self, partitions: list[KafkaTopicPartition], timeout: float = ...
+    ) -> list[KafkaTopicPartition]: ...
+    def get_watermark_offsets(
+        self, partition: KafkaTopicPartition, timeout: float = ..., cached: bool = ...
+    ) -> tuple[int, int] | None: ...
+    def offsets_for_times(
+        self, partitions: list[KafkaTopicPartition], timeout: float = ...
+    ) -> list[KafkaTopicPartition]: ...
+    def list_topics(self, topic: str | None = ..., timeout: float = ...) -> Any: ...
+    def close(self) -> None: ...
+
+
+#: Sends pre-encoded signal literals as one mutation; returns the signal ids.
+SendFn = Callable[[Sequence[str]], list[str]]
+#: ``(attempt, retry_after_s) -> seconds`` (:meth:`consumer.connect.backoff.Backoff.next_delay_s`).
+DelayFn = Callable[[int, float | None], float]
+#: One message -> its validated signal (:meth:`consumer.translate.Translator.translate`).
+TranslateFn = Callable[[KafkaMessage], "Signal"]
+#: A signal's input object -> its GraphQL literal (``graphql_literal.encode_input``).
+EncodeFn = Callable[[Mapping[str, Any]], str]
+#: The native fast path (:meth:`consumer.native.FastPath.literal`): a literal, or None for Python.
+FastFn = Callable[[KafkaMessage], str | None]
