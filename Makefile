@@ -10,7 +10,7 @@ INSTALLED := $(STAMP) $(NATIVE)
 PYTEST_ARGS ?=
 FAULT_EVENTS ?= 200000
 
-.PHONY: help venv test test-unit test-integration lint fmt stack-up stack-down stack-status \
+.PHONY: help venv test test-unit test-integration lint fmt stack-up stack-down stack-status stack-soak \
         demo sandbox schemas-check faults bench tools browser clean
 
 help: ## list the targets
@@ -75,6 +75,9 @@ stack-down: $(STAMP) ## stop what stack-up started
 
 stack-status: $(STAMP) ## show whether the stack is running
 	$(PY) dev/stack.py status
+
+stack-soak: $(STAMP) ## format the local Kafka's storage 200 times with fresh data (about 6 min)
+	$(PY) -m pytest tests/dev -m soak $(PYTEST_ARGS)
 
 demo: $(INSTALLED) ## the main job end to end on the embedded default, with a summary
 	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \

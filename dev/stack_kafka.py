@@ -14,6 +14,8 @@ import re
 import shutil
 import subprocess
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from string import Template
 
 from dev.stack_proc import (
@@ -35,6 +37,8 @@ __all__ = [
     "kafka_bootstrap",
     "kafka_port",
     "kafka_running",
+    "new_cluster_id",
+    "prepare_storage",
     "start_kafka",
     "stop_kafka",
 ]
@@ -48,6 +52,8 @@ PIDFILE = KAFKA_DIR / "kafka.pid"
 PROPERTIES = KAFKA_DIR / "server.properties"
 MARKER = "kafka.Kafka"
 START_TIMEOUT_S = float(os.environ.get("KAFKA_START_TIMEOUT_S", "90"))
+#: Kafka's ``Uuid.ZERO_UUID`` and ``Uuid.ONE_UUID`` (the metadata topic id): never a cluster id.
+_RESERVED_IDS = frozenset({bytes(16), bytes(15) + b"\x01"})
 
 
 def kafka_port() -> int:
@@ -106,31 +112,61 @@ def ensure_jars() -> None:
     stamp.write_text(digest, encoding="ascii")
 
 
-def _render_properties() -> None:
+def prepare_storage(
+    java: str | None = None,
+    *,
+    data: Path = DATA,
+    properties: Path = PROPERTIES,
+    logs: Path = LOGS,
+) -> None:
+    """Render ``server.properties`` and format ``data`` unless it is formatted already.
+
+    ``start_kafka`` calls it with the cache layout; tests call it with fresh directories.
+    """
+    logs.mkdir(parents=True, exist_ok=True)
+    _render_properties(properties, data)
+    _format_storage(java or _java(), data, properties, logs)
+
+
+def _render_properties(properties: Path, data: Path) -> None:
     template = Template((SRC / "server.properties.template").read_text(encoding="utf-8"))
     text = template.substitute(
-        kafka_port=kafka_port(), controller_port=_controller_port(), data_dir=DATA
+        kafka_port=kafka_port(), controller_port=_controller_port(), data_dir=data
     )
-    PROPERTIES.write_text(text, encoding="utf-8")
+    properties.write_text(text, encoding="utf-8")
 
 
-def _format_storage(java: str) -> None:
+def new_cluster_id(draw: Callable[[], uuid.UUID] = uuid.uuid4) -> str:
+    """A KRaft cluster id by Kafka's own rule (``org.apache.kafka.common.Uuid.randomUuid``).
+
+    base64url of a random UUID, drawn again while it is reserved (all zeros, or Kafka's
+    metadata topic id 0/1) or starts with ``-``: about one draw in 64 does, and kafka-storage's
+    argument parser takes such an id for an option, so the format (and the start) would fail.
+    """
+    while True:
+        raw = draw().bytes
+        text = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        if raw not in _RESERVED_IDS and not text.startswith("-"):
+            return text
+
+
+def _format_storage(java: str, data: Path, properties: Path, logs: Path) -> None:
     """Format the log dir once (standalone controller); again if the controller port moved."""
-    marker = DATA / ".controller-port"
-    if (DATA / "meta.properties").exists():
+    marker = data / ".controller-port"
+    if (data / "meta.properties").exists():
         if marker.exists() and marker.read_text(encoding="ascii").strip() == str(
             _controller_port()
         ):
             return
-        print("stack: controller port changed; re-formatting .cache/kafka/data", flush=True)
-        shutil.rmtree(DATA)
-    DATA.mkdir(parents=True, exist_ok=True)
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode("ascii").rstrip("=")
+        print(f"stack: controller port changed; re-formatting {data}", flush=True)
+        shutil.rmtree(data)
+    data.mkdir(parents=True, exist_ok=True)
+    cluster_id = new_cluster_id()
     cmd = [
         java,
         "-Xmx256m",
         f"-Dlog4j2.configurationFile={SRC / 'log4j2.properties'}",
-        f"-Dkafka.logs.dir={LOGS}",
+        f"-Dkafka.logs.dir={logs}",
         "-cp",
         f"{LIBS}/*",
         "kafka.tools.StorageTool",
@@ -139,11 +175,11 @@ def _format_storage(java: str) -> None:
         "--cluster-id",
         cluster_id,
         "--config",
-        str(PROPERTIES),
+        str(properties),
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        shutil.rmtree(DATA, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
         raise StackError(f"kafka storage format failed:\n{result.stdout}\n{result.stderr}")
     marker.write_text(str(_controller_port()), encoding="ascii")
 
@@ -181,9 +217,7 @@ def start_kafka(*, timeout: float = START_TIMEOUT_S) -> None:
         )
     java = _java()
     ensure_jars()
-    LOGS.mkdir(parents=True, exist_ok=True)
-    _render_properties()
-    _format_storage(java)
+    prepare_storage(java)
     heap = os.environ.get("KAFKA_HEAP", "512m")
     cmd = [
         java,
