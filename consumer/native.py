@@ -136,6 +136,8 @@ def _check(spec: FieldSpec) -> dict[str, Any]:
             return {"k": "one_of", "values": sorted(ISO_4217_CODES)}
         case Kind.ENUM:
             return {"k": "one_of", "values": sorted(spec.values)}
+        case Kind.OPEN_ENUM:  # a value off the known list: Python sends it and counts it
+            return {"k": "one_of", "values": sorted(spec.values)}
         case Kind.ISO_TIMESTAMP:
             return {"k": "timestamp"}
         case Kind.OBJECT_LIST:
@@ -211,7 +213,8 @@ def build_plan(
         "default_effect": spec.default_effect,
         "effect_zero_key": NEGATIVE_WHEN_ZERO.get(signal_type),
         "checks": {f.name: _check(f) for f in spec.fields},
-        "required": list(spec.required),
+        # an expected field missing: the Python path sends the signal and counts it
+        "required": [*spec.required, *spec.expected],
         "test_signals": settings.test_signals,
     }
 

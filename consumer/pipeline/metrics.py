@@ -25,7 +25,9 @@ from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-__all__ = ["BulkHistogram", "Metrics", "TopicCounter"]
+from consumer.signals.notices import ENUM_VALUE_UNKNOWN, MISSING_EXPECTED_FIELD, NoticeCounts
+
+__all__ = ["BulkHistogram", "Metrics", "NoticeCounter", "TopicCounter"]
 
 _SIZE_BUCKETS = (1, 5, 10, 25, 50, 100, 200, 300, 400, 500)
 _TIME_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
@@ -91,6 +93,35 @@ class BulkHistogram(Collector):
             cumulative += count
             buckets.append((bound, cumulative))
         yield HistogramMetricFamily(self.name, self.documentation, buckets=buckets, sum_value=total)
+
+
+class NoticeCounter(Collector):
+    """``signals_missing_expected_field_total`` and ``signals_enum_value_unknown_total``.
+
+    Labels ``signal_type`` and ``field``; read from ``counts``, which the translator feeds
+    (:mod:`consumer.signals.notices`: signals sent although Connect may discard them).
+    """
+
+    _FAMILIES = (
+        (MISSING_EXPECTED_FIELD, "signals_missing_expected_field", "Signals sent without a "
+         "field Connect requires (reference section 9): Connect may discard them"),
+        (ENUM_VALUE_UNKNOWN, "signals_enum_value_unknown", "Signals sent with a value off the "
+         "known list of an open enumeration (interactionType, identifierName)"),
+    )  # fmt: skip
+
+    def __init__(self, counts: NoticeCounts, registry: CollectorRegistry) -> None:
+        self.counts = counts
+        registry.register(self)
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        """One family per notice kind, a sample per (signal type, field)."""
+        snapshot = list(self.counts.counts.items())
+        for kind, name, documentation in self._FAMILIES:
+            family = CounterMetricFamily(name, documentation, labels=["signal_type", "field"])
+            for notice, value in snapshot:
+                if notice.kind == kind:
+                    family.add_metric([notice.signal_type, notice.field], value)
+            yield family
 
 
 class Metrics:
@@ -160,6 +191,9 @@ class Metrics:
             "signals_last_commit_age_seconds", "Seconds since the last offset commit", registry=r
         )
         self.ready = Gauge("signals_ready", "1 when ready, 0 when not", registry=r)
+        #: Signals sent although Connect may discard them (the translator counts them here).
+        self.notices = NoticeCounts()
+        NoticeCounter(self.notices, registry=r)
 
     def forget_partitions(self, tps: Iterable[tuple[str, int]]) -> None:
         """Drop the per-partition series of partitions this member no longer owns."""

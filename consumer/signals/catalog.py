@@ -1,7 +1,7 @@
 """The eleven importable Connect signal types: tier entitlement and ``signalContent`` field specs.
 
 One declarative table per signal type (reference sections 2.4, 3 and 4). Each :class:`FieldSpec`
-names a ``signalContent`` key, its kind and whether it is required; fields that are not listed
+names a ``signalContent`` key, its kind and whether it is required or expected; fields not listed
 pass through unchecked (reference section 8: "let unknown extra fields pass through unchanged").
 Correcting an unverified field name is a one-line change here; the validation rules
 (:mod:`consumer.signals.rules`), the sandbox and the mapper all read these tables.
@@ -12,7 +12,13 @@ Decisions where the reference is silent (one line each):
   PREP-b, does not require it) and for ``pageView`` / abandonment types (no field table found).
 - ``effect``: required where a WEB page lists it (order, richMediaInteraction, onSiteSearch,
   error); optional elsewhere. The mapper always sends one.
-- ``pageView``: no field table found; ``url`` and ``pageCategory`` (IOS sample) are optional.
+- ``pageView``: ``name``, ``url`` and ``pageCategory`` are expected (section 9, the web library's
+  schema): sent whenever the event has them, a signal without one is sent and counted.
+- Expected fields (section 9; ``FieldSpec.expected``): Connect may discard a signal without one
+  after an HTTP 200, so we never refuse it; ``rules.notices_of`` reports it and the pipeline
+  counts ``signals_missing_expected_field_total{signal_type,field}``. productView: productName,
+  productUrls, imageUrls; order: orderValue, orderedItems; the other section-9 fields were
+  required already (addToCart, onSiteSearch, productConfiguration, order's orderId/currency).
 - ``browseAbandonment`` / ``cartAbandonment``: no field table found; only optional fields, named
   and typed like the sibling product/cart signals, so nothing is rejected that Connect may accept.
 - ``order.orderedItems`` items: schema not found; items use the add-to-cart product names, and
@@ -20,10 +26,15 @@ Decisions where the reference is silent (one line each):
   required, because an invalid item discards the whole order (Android page).
 - ``productView`` price: ``unitPrice`` (the newer catalog name) is required; ``price`` (the older
   page's name) is optional and the mapper sends it with the same value, so both validators match.
-- ``productView.productDescription`` / ``productName``: optional (older page required the
-  description, the newer catalog only lists it).
-- ``richMediaInteraction.interactionType``: both the newest upper-case and the older lower-case
-  values are accepted.
+- ``productView.productDescription``: optional (the older page required it; section 9 lists it
+  as optional); ``productName`` is expected.
+- ``richMediaInteraction.interactionType`` and ``identification.identifierName`` are open
+  enumerations (``Kind.OPEN_ENUM``): Acoustic's own examples send values off the documented lists
+  (``play``, ``click``; ``Email Address``, ``Customer ID``), so any non-empty string is accepted
+  and one off the known list is counted (``signals_enum_value_unknown_total``).
+- ``productConfiguration``: the optional fields section 9 lists are typed (unitPrice, currency,
+  discount, inventoryQuantity, productCategory, productDescription, productUrls, imageUrls,
+  actionState); productView's ``availability`` and ``productStatus`` stay untyped (no type given).
 - ``category`` is required for every type (the WEB pages; PREP-b's "optional" is ignored) and the
   mapper always sends ``"Behavior"``.
 """
@@ -32,7 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 __all__ = [
     "COMMON_FIELDS",
@@ -64,11 +75,17 @@ class Kind(StrEnum):
     ISO_CURRENCY = "iso_currency"  # an active ISO 4217 code
     ISO_TIMESTAMP = "iso_timestamp"  # ISO 8601 date-time with a UTC offset
     ENUM = "enum"  # a string out of FieldSpec.values
+    OPEN_ENUM = "open_enum"  # any non-empty string; one off FieldSpec.values is counted
 
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
-    """One ``signalContent`` key: its kind, whether required, enum values, length bound."""
+    """One ``signalContent`` key: its kind, whether required or expected, values, length bound.
+
+    ``required``: a signal without it is refused here (dead-lettered). ``expected``: Connect
+    requires it (reference section 9) but may only discard the signal after an HTTP 200, so a
+    signal without it is still sent, and counted (:mod:`consumer.signals.notices`).
+    """
 
     name: str
     kind: Kind
@@ -76,6 +93,7 @@ class FieldSpec:
     values: frozenset[str] = frozenset()
     max_length: int | None = None
     item_fields: tuple[FieldSpec, ...] = ()
+    expected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +115,11 @@ class SignalTypeSpec:
         """Names of the required fields, in table order."""
         return tuple(spec.name for spec in self.fields if spec.required)
 
+    @property
+    def expected(self) -> tuple[str, ...]:
+        """Names of the expected fields (sent when present, counted when missing), in order."""
+        return tuple(spec.name for spec in self.fields if spec.expected)
+
 
 S, N, INT, B = Kind.STRING, Kind.NUMBER, Kind.INTEGER, Kind.BOOLEAN
 SL, CUR, TS = Kind.STRING_LIST, Kind.ISO_CURRENCY, Kind.ISO_TIMESTAMP
@@ -109,19 +132,39 @@ def _f(
     *,
     max_length: int | None = None,
     item_fields: tuple[FieldSpec, ...] = (),
+    expected: bool = False,
 ) -> FieldSpec:
-    return FieldSpec(name, kind, required, max_length=max_length, item_fields=item_fields)
+    return FieldSpec(
+        name, kind, required, max_length=max_length, item_fields=item_fields, expected=expected
+    )
+
+
+def _x(name: str, kind: Kind, **options: Any) -> FieldSpec:
+    """An expected field (reference section 9): sent when present, counted when missing."""
+    return _f(name, kind, expected=True, **options)
 
 
 def _enum(name: str, values: tuple[str, ...], required: bool = False) -> FieldSpec:
     return FieldSpec(name, Kind.ENUM, required, values=frozenset(values))
 
 
-def _common(*, name_required: bool, effect_required: bool) -> tuple[FieldSpec, ...]:
+def _open_enum(name: str, known: tuple[str, ...], required: bool = False) -> FieldSpec:
+    return FieldSpec(name, Kind.OPEN_ENUM, required, values=frozenset(known))
+
+
+def _common(
+    *, name_required: bool, effect_required: bool, name_expected: bool = False
+) -> tuple[FieldSpec, ...]:
     return (
         _f("signalType", S, True),
         _enum("category", ("Behavior",), True),
-        _f("name", S, name_required, max_length=NAME_MAX_LENGTH),
+        _f(
+            "name",
+            S,
+            name_required,
+            max_length=NAME_MAX_LENGTH,
+            expected=name_expected and not name_required,
+        ),
         _enum("effect", ("positive", "negative"), effect_required),
         _f("signalTimestamp", TS),
         _f("signalCustomAttributes", Kind.ATTRIBUTE_LIST),
@@ -150,15 +193,33 @@ def _type(
     *,
     default_name: str,
     name_required: bool = True,
+    name_expected: bool = False,
     effect_required: bool = False,
     default_effect: str = "positive",
     note: str = "",
 ) -> SignalTypeSpec:
-    fields = _common(name_required=name_required, effect_required=effect_required) + own
+    common = _common(
+        name_required=name_required, effect_required=effect_required, name_expected=name_expected
+    )
+    fields = common + own
     return SignalTypeSpec(signal_type, fields, default_name, default_effect, note)
 
 
 _MEDIA_INTERACTIONS = ("LOAD", "LAUNCH", "PAUSE", "CONTINUE", "COMPLETE", "STOP", "ENLARGE")
+#: Known interactionType values: the documented lists (upper and lower case) and the values
+#: Acoustic's own examples send (section 9: play, pause, stop, click).
+_KNOWN_INTERACTIONS = (
+    *_MEDIA_INTERACTIONS,
+    *(v.lower() for v in _MEDIA_INTERACTIONS),
+    "play",
+    "click",
+)
+#: Known identifierName values: section 4.3's list and the contact attribute names of the newest
+#: SDK pages (section 9).
+_KNOWN_IDENTIFIERS = (
+    *("email", "sms", "whatsApp", "contactKey"),
+    *("Email", "Email Address", "Customer ID"),
+)
 
 _TYPES: tuple[SignalTypeSpec, ...] = (
     _type(
@@ -182,7 +243,7 @@ _TYPES: tuple[SignalTypeSpec, ...] = (
     _type(
         "identification",
         (
-            _enum("identifierName", ("email", "sms", "whatsApp", "contactKey"), True),
+            _open_enum("identifierName", _KNOWN_IDENTIFIERS, True),
             _f("identifierValue", S, True),
             _f("identificationFromLogin", B),
         ),
@@ -198,8 +259,8 @@ _TYPES: tuple[SignalTypeSpec, ...] = (
             _f("orderShippingHandling", N),
             _f("orderSubtotal", N),
             _f("orderTax", N),
-            _f("orderValue", N),
-            _f("orderedItems", Kind.OBJECT_LIST, item_fields=ORDERED_ITEM_FIELDS),
+            _x("orderValue", N),
+            _x("orderedItems", Kind.OBJECT_LIST, item_fields=ORDERED_ITEM_FIELDS),
         ),
         default_name="Order",
         effect_required=True,
@@ -259,12 +320,13 @@ _TYPES: tuple[SignalTypeSpec, ...] = (
     _type(
         "pageView",
         (
-            _f("url", S),
-            _f("pageCategory", S),
+            _x("url", S),
+            _x("pageCategory", S),
         ),
         default_name="Page view",
         name_required=False,
-        note="no field table found: url and pageCategory from the IOS sample",
+        name_expected=True,
+        note="section 9: name, url and pageCategory expected (sent, counted when missing)",
     ),
     _type(
         "productConfiguration",
@@ -272,9 +334,18 @@ _TYPES: tuple[SignalTypeSpec, ...] = (
             _f("productId", S, True),
             _f("productName", S, True),
             _f("configurationType", S, True),
+            _f("unitPrice", N),
+            _f("currency", CUR),
+            _f("discount", N),
+            _f("inventoryQuantity", INT),
+            _f("productCategory", S),
+            _f("productDescription", S),
+            _f("productUrls", SL),
+            _f("imageUrls", SL),
+            _f("actionState", S),
         ),
         default_name="Product configuration",
-        note="WEB product-configuration-signals",
+        note="WEB product-configuration-signals; optional fields from section 9",
     ),
     _type(
         "productView",
@@ -283,13 +354,13 @@ _TYPES: tuple[SignalTypeSpec, ...] = (
             _f("unitPrice", N, True),
             _f("currency", CUR, True),
             _f("price", N),
-            _f("productName", S),
+            _x("productName", S),
             _f("productDescription", S),
             _f("discount", N),
             _f("productCategory", S),
             _f("pageCategory", S),
-            _f("productUrls", SL),
-            _f("imageUrls", SL),
+            _x("productUrls", SL),
+            _x("imageUrls", SL),
             _f("shoppingCartUrl", S),
             _f("brandName", S),
             _f("sku", S),
@@ -298,16 +369,13 @@ _TYPES: tuple[SignalTypeSpec, ...] = (
             _f("productRating", N),
         ),
         default_name="Product view",
-        note="unitPrice required, price (older name) optional and mirrored by the mapper",
+        note="unitPrice required, price (older name) mirrored; section 9 names, URLs expected",
     ),
     _type(
         "richMediaInteraction",
         (
             _f("mediaId", S, True),
-            _enum(
-                "interactionType",
-                _MEDIA_INTERACTIONS + tuple(v.lower() for v in _MEDIA_INTERACTIONS),
-            ),
+            _open_enum("interactionType", _KNOWN_INTERACTIONS),
             _f("mediaCategory", S),
             _f("mediaName", S),
             _f("url", S),

@@ -21,6 +21,7 @@ from typing import Any, Final
 from consumer.errors import ConfigurationError, NotEntitledError, SignalValidationError
 from consumer.signals.catalog import SIGNAL_TYPES, TIER_SIGNAL_TYPES, FieldSpec, Kind
 from consumer.signals.model import IDENTITY_KINDS, Signal, Violation
+from consumer.signals.notices import NoticeCounts, notices_of
 
 __all__ = [
     "ISO_4217_CODES",
@@ -200,6 +201,8 @@ def _compile(spec: FieldSpec) -> _Checker:
             return _timestamp
         case Kind.ENUM:
             return _enum(spec.values)
+        case Kind.OPEN_ENUM:  # any non-empty string; notices_of counts values off the list
+            return _string(True, None)
         case Kind.STRING_LIST:
             return _string_list
         case Kind.ATTRIBUTE_LIST:
@@ -340,10 +343,18 @@ def validate_input(
     return out
 
 
-def validate_signal(signal: Signal, *, tier: str) -> None:
-    """Raise NotEntitledError or SignalValidationError when ``signal`` breaks a rule."""
-    violations = validate_input(signal.as_input(), tier=tier)
+def validate_signal(signal: Signal, *, tier: str, notices: NoticeCounts | None = None) -> None:
+    """Raise NotEntitledError or SignalValidationError when ``signal`` breaks a rule.
+
+    A valid signal's notices (:func:`notices_of`) are counted in ``notices`` when given.
+    """
+    obj = signal.as_input()
+    violations = validate_input(obj, tier=tier)
     if not violations:
+        if notices is not None:
+            found = notices_of(obj)
+            if found:
+                notices.add(found)
         return
     for violation in violations:
         if violation.reason.startswith(NOT_ENTITLED):

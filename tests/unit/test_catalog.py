@@ -59,3 +59,38 @@ def test_reference_required_fields() -> None:
 def test_spec_for_unknown_type_is_none() -> None:
     """spec_for returns None for a type that is not importable."""
     assert spec_for("productPurchase") is None
+
+
+#: Section 9 of the reference: fields the web library's schema requires, per type.
+SECTION_9 = {
+    "pageView": {"name", "url", "pageCategory"},
+    "productView": {
+        "productId",
+        "productName",
+        "unitPrice",
+        "currency",
+        "productUrls",
+        "imageUrls",
+    },
+    "addToCart": {"productId", "productName", "itemQuantity", "unitPrice", "currency"},
+    "order": {"orderId", "orderValue", "currency", "orderedItems"},
+    "onSiteSearch": {"searchTerm", "numberOfResults"},
+    "productConfiguration": {"configurationType", "productId", "productName"},
+}
+
+
+@pytest.mark.parametrize("signal_type", sorted(SECTION_9))
+def test_section_9_fields_are_required_or_expected(signal_type: str) -> None:
+    """Every field section 9 says Connect requires is required here or expected (counted)."""
+    spec = SIGNAL_TYPES[signal_type]
+    assert SECTION_9[signal_type] <= set(spec.required) | set(spec.expected)
+    assert not set(spec.required) & set(spec.expected)
+
+
+def test_contradicted_enumerations_are_open() -> None:
+    """identifierName and interactionType are open: known values listed, others counted."""
+    name = SIGNAL_TYPES["identification"].by_name["identifierName"]
+    media = SIGNAL_TYPES["richMediaInteraction"].by_name["interactionType"]
+    assert name.kind is media.kind is Kind.OPEN_ENUM
+    assert {"email", "Email", "Email Address", "Customer ID"} <= name.values
+    assert {"play", "pause", "stop", "click", "COMPLETE"} <= media.values

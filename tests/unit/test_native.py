@@ -10,12 +10,14 @@ sure about, but never for the sample events of our schemas.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import fastavro
 import orjson
 import pytest
 from graphql.language import parse_value
@@ -28,6 +30,7 @@ from consumer.errors import ConfigurationError, PermanentError
 from consumer.mapping.custom import CustomMappings, load_mappings
 from consumer.native import FastPath, Unsupported, build_plan, load_native
 from consumer.signals.graphql_literal import encode_input
+from consumer.signals.notices import MISSING_EXPECTED_FIELD, Notice
 from consumer.translate import Translator
 from tests.unit.avro.fakes import Message, RegistryStub, frame, our_schemas, settings
 from tests.unit.mapping.samples import SAMPLES, sample
@@ -156,11 +159,16 @@ def assert_agree(tr: Translator, value: bytes) -> str | None:
 # --- the samples: always on the fast path, byte for byte ------------------------------------
 
 
+#: What the samples lack of the fields Connect expects (reference section 9).
+COMPLETE = {"ProductViewEvent": {"productUrls": ["https://p.example/1"], "imageUrls": ["i"]}}
+
+
 @pytest.mark.parametrize("record", sorted(SAMPLES))
 def test_samples_take_the_fast_path_and_write_the_same_literal(record: str) -> None:
     """The sample event of every schema gets a native literal identical to the Python one."""
     tr = translator()
-    msg = Message(frame(IDS[record], SCHEMAS[record], sample(record)), _topic="behavior")
+    event = sample(record, **COMPLETE.get(record, {}))
+    msg = Message(frame(IDS[record], SCHEMAS[record], event), _topic="behavior")
     fast = fast_literal(tr, msg)
     assert fast is not None
     assert fast == python_literal(tr, msg)
@@ -213,6 +221,53 @@ def test_pass_through_fields_of_every_shape_match() -> None:
 
 
 # --- refusals: the Python path decides --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("record", "changes", "notice"),
+    [
+        ("ProductViewEvent", {}, (MISSING_EXPECTED_FIELD, "productView", "productUrls")),
+        ("PageViewEvent", {"url": None}, (MISSING_EXPECTED_FIELD, "pageView", "url")),
+        ("OrderEvent", {"orderValue": None}, (MISSING_EXPECTED_FIELD, "order", "orderValue")),
+        ("OrderEvent", {"orderedItems": []}, (MISSING_EXPECTED_FIELD, "order", "orderedItems")),
+    ],
+)
+def test_signals_connect_may_discard_are_sent_by_the_python_path_which_counts_them(
+    record: str, changes: dict[str, Any], notice: tuple[Any, str, str]
+) -> None:
+    """A missing expected field or an off-list value: native None, Python sends and counts."""
+    tr = translator()
+    msg = Message(frame(IDS[record], SCHEMAS[record], sample(record, **changes)))
+    before = tr.notices.counts.get(Notice(*notice), 0)
+    assert fast_literal(tr, msg) is None
+    assert python_literal(tr, msg) is not None
+    assert tr.notices.counts[Notice(*notice)] > before
+
+
+@pytest.mark.parametrize(
+    ("value", "known"),
+    [("play", True), ("click", True), ("COMPLETE", True), ("scroll", False), ("", False)],
+)
+def test_values_off_an_open_enumeration_list_are_left_to_the_python_path(
+    value: str, known: bool
+) -> None:
+    """A writer whose interactionType is a string: off-list values get None (Python counts)."""
+    # our schemas keep it an Avro enum, so this writer is planned by hand (no reader schema)
+    variant = copy.deepcopy(SCHEMAS["RichMediaInteractionEvent"])
+    for field in variant["fields"]:
+        if field["name"] == "interactionType":
+            field["type"] = ["null", "string"]
+    base = translator()._decoder._plan(IDS["RichMediaInteractionEvent"])
+    plan = dataclasses.replace(base, writer=fastavro.parse_schema(variant), reader=None)
+    native = load_native(settings())
+    assert native is not None
+    fast = native.FastPath()
+    fast.add_plan(90, orjson.dumps(build_plan(plan, settings())).decode())
+    event = sample("RichMediaInteractionEvent", interactionType=value)
+    literal = fast.literal(frame(90, variant, event), "app")
+    assert (literal is not None) is known
+    if known:
+        assert f'interactionType:"{value}"' in literal
 
 
 @pytest.mark.parametrize(

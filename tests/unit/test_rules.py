@@ -11,6 +11,7 @@ import pytest
 from consumer.errors import ConfigurationError, NotEntitledError, SignalValidationError
 from consumer.signals.catalog import SIGNAL_TYPES, Kind
 from consumer.signals.model import Signal
+from consumer.signals.notices import ENUM_VALUE_UNKNOWN, MISSING_EXPECTED_FIELD, Notice, notices_of
 from consumer.signals.rules import ISO_4217_CODES, validate_input, validate_signal
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -54,7 +55,7 @@ def test_missing_required_field_is_named(signal_type: str, name: str) -> None:
 
 _WRONG = {
     Kind.STRING: 12, Kind.NUMBER: "12", Kind.INTEGER: 1.5, Kind.BOOLEAN: "yes",
-    Kind.ISO_CURRENCY: "EURO", Kind.ENUM: "sideways", Kind.STRING_LIST: "x",
+    Kind.ISO_CURRENCY: "EURO", Kind.ENUM: "sideways", Kind.OPEN_ENUM: "", Kind.STRING_LIST: "x",
     Kind.ISO_TIMESTAMP: "2025-05-01", Kind.OBJECT_LIST: [1], Kind.ATTRIBUTE_LIST: [{"name": 1}],
 }  # fmt: skip
 
@@ -173,3 +174,73 @@ def test_unknown_tier_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError) as err:
         validate_input(_golden("order"), tier="gold")
     assert err.value.setting == "SIGNALS_TIER"
+
+
+# --- section 9: enumerations Acoustic contradicts, fields Connect may discard without ----------
+
+
+@pytest.mark.parametrize(
+    ("signal_type", "name", "value"),
+    [
+        ("identification", "identifierName", "Email Address"),
+        ("identification", "identifierName", "Customer ID"),
+        ("identification", "identifierName", "loyaltyNumber"),
+        ("richMediaInteraction", "interactionType", "play"),
+        ("richMediaInteraction", "interactionType", "click"),
+        ("richMediaInteraction", "interactionType", "scroll"),
+    ],
+)
+def test_contradicted_enumerations_accept_any_non_empty_string(
+    signal_type: str, name: str, value: str
+) -> None:
+    """identifierName and interactionType take any non-empty string (Acoustic's own examples)."""
+    assert _fields(_with_content(signal_type, **{name: value})) == []
+    assert _fields(_with_content(signal_type, **{name: ""})) == [f"signalContent.{name}"]
+
+
+@pytest.mark.parametrize(
+    ("signal_type", "name", "value", "unknown"),
+    [
+        ("identification", "identifierName", "email", False),
+        ("identification", "identifierName", "Email Address", False),
+        ("identification", "identifierName", "loyaltyNumber", True),
+        ("richMediaInteraction", "interactionType", "COMPLETE", False),
+        ("richMediaInteraction", "interactionType", "play", False),
+        ("richMediaInteraction", "interactionType", "scroll", True),
+    ],
+)
+def test_values_off_the_known_list_are_noticed(
+    signal_type: str, name: str, value: str, unknown: bool
+) -> None:
+    """A value outside the known list is a notice (counted), not a violation."""
+    found = notices_of(_with_content(signal_type, **{name: value}))
+    assert (Notice(ENUM_VALUE_UNKNOWN, signal_type, name) in found) is unknown
+
+
+_EXPECTED = [
+    ("pageView", "url"),
+    ("pageView", "pageCategory"),
+    ("productView", "productName"),
+    ("productView", "productUrls"),
+    ("productView", "imageUrls"),
+    ("order", "orderValue"),
+    ("order", "orderedItems"),
+]
+
+
+@pytest.mark.parametrize(("signal_type", "name"), _EXPECTED)
+def test_a_missing_expected_field_is_noticed_and_still_valid(signal_type: str, name: str) -> None:
+    """A field section 9 says Connect requires is counted when missing, never refused."""
+    obj = _with_content(signal_type, productUrls=["u"], imageUrls=["i"])
+    if signal_type != "productView":
+        obj = _golden(signal_type)
+    assert Notice(MISSING_EXPECTED_FIELD, signal_type, name) not in notices_of(obj)
+    obj["signalContent"] = {k: v for k, v in obj["signalContent"].items() if k != name}
+    assert validate_input(obj, tier="premium") == []
+    assert notices_of(obj) == (Notice(MISSING_EXPECTED_FIELD, signal_type, name),)
+
+
+def test_notices_of_an_input_that_is_not_a_signal_are_empty() -> None:
+    """Inputs without a known signal type give no notices (validation reports them)."""
+    assert notices_of({"signalContent": {"signalType": "purchase"}}) == ()
+    assert notices_of({"signalContent": None}) == ()
