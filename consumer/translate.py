@@ -20,10 +20,17 @@ bytes and the ``signals.schema.id`` header.
 from __future__ import annotations
 
 from consumer.avro.decoder import Decoder
+from dataclasses import dataclass
+
 from consumer.avro.registry import SchemaRegistry
 from consumer.config import Settings
-from consumer.errors import PermanentError
-from consumer.types import KafkaMessage
+from consumer.errors import (
+    InternalTranslateError,
+    MappingError,
+    PermanentError,
+    RetryableError,
+)
+from consumer.logs import get_logger
 from consumer.mapping.custom import CustomMappings, load_mappings
 from consumer.mapping.event import DecodedEvent
 from consumer.mapping.mapper import Mapper
@@ -31,7 +38,48 @@ from consumer.native import FastPath, load_native
 from consumer.signals.model import Signal
 from consumer.signals.rules import validate_signal
 
-__all__ = ["Translator"]
+
+def attempt(
+    msg: KafkaMessage, translate: TranslateFn, encode: EncodeFn, fast: FastFn | None = None
+) -> Translated | PermanentError:
+    """Translate one message for sending, the one exception ladder of both delivery paths.
+
+    The fast path first (when given), then ``translate`` + ``encode``. A permanent failure is
+    returned, carrying ``raw=msg`` (set here), for the caller to dead-letter: a
+    :class:`PermanentError` as raised, a value GraphQL cannot express as a
+    :class:`MappingError`, anything else (a bug) as an :class:`InternalTranslateError`. A
+    :class:`RetryableError` (the schema registry is unreachable) propagates: the pipeline pauses
+    the partition, a one-shot command waits.
+    """
+    try:
+        literal = fast(msg) if fast is not None else None
+        if literal is not None:
+            return Translated(literal, None)
+        signal = translate(msg)  # no fast path, or it left this event to the Python path
+        return Translated(encode(signal.as_input()), signal)
+    except RetryableError:
+        raise
+    except PermanentError as exc:
+        exc.raw = exc.raw or msg
+        return exc
+    except (ValueError, TypeError) as exc:
+        return MappingError(f"cannot encode signal: {exc}", raw=msg)
+    except Exception as exc:
+        get_logger("translate").exception(
+            "translate_crashed", topic=msg.topic(), partition=msg.partition(), offset=msg.offset()
+        )
+        return InternalTranslateError(f"{type(exc).__name__}: {exc}", raw=msg)
+from consumer.types import EncodeFn, FastFn, KafkaMessage, TranslateFn
+
+__all__ = ["Translated", "Translator", "attempt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """A message's GraphQL literal, and its signal when the Python path made it."""
+
+    literal: str
+    signal: Signal | None
 
 
 class Translator:

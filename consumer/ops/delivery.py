@@ -31,8 +31,6 @@ from consumer.errors import (
     ApiRejectedSignal,
     ApiUnavailable,
     BatchRejected,
-    InternalTranslateError,
-    MappingError,
     PermanentError,
     RetriesExhaustedError,
     RetryableError,
@@ -40,6 +38,7 @@ from consumer.errors import (
 from consumer.logs import get_logger
 from consumer.pipeline.sender import split_rejected
 from consumer.signals.model import Signal
+from consumer.translate import attempt
 from consumer.types import DelayFn, KafkaMessage, SendFn
 
 __all__ = ["Delivery", "Failure", "Pending", "prepare"]
@@ -82,29 +81,22 @@ def prepare(
     A :class:`~consumer.errors.RetryableError` (the schema registry is unreachable) is waited
     out with backoff - a one-shot command has nothing better to do meanwhile.
     """
-    attempt = 0
+    tries = 0
     while True:
         try:
-            signal = translate(msg)
-            literal = encode(signal.as_input())
+            done = attempt(msg, translate, encode)
         except RetryableError as exc:
-            attempt += 1
-            wait = delay(attempt, exc.retry_after_s)
+            tries += 1
+            wait = delay(tries, exc.retry_after_s)
             _log().warning(
-                "translate_retry", cause=exc.cause, attempt=attempt, retry_in_s=round(wait, 3)
+                "translate_retry", cause=exc.cause, attempt=tries, retry_in_s=round(wait, 3)
             )
             sleep(wait)
             continue
-        except PermanentError as exc:
-            exc.raw = exc.raw or msg
-            return Failure(None, msg, exc)
-        except (ValueError, TypeError) as exc:
-            return Failure(None, msg, MappingError(f"cannot encode signal: {exc}", raw=msg))
-        except Exception as exc:  # a translator bug: dead-letter the record, as the pipeline does
-            _log().exception("translate_crashed", topic=msg.topic(), offset=msg.offset())
-            error = InternalTranslateError(f"{type(exc).__name__}: {exc}", raw=msg)
-            return Failure(None, msg, error)
-        return Pending(msg, signal, literal, schema_id_of(msg.value()))
+        if isinstance(done, PermanentError):
+            return Failure(None, msg, done)
+        assert done.signal is not None  # no fast path here: the Python path made the signal
+        return Pending(msg, done.signal, done.literal, schema_id_of(msg.value()))
 
 
 class Delivery:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from consumer.config import Settings
 from consumer.deadletter import DeadLetter, DeadLetterWriter
 from consumer.errors import (
-    InternalTranslateError,
-    MappingError,
     PermanentError,
     RetryableError,
 )
@@ -27,6 +25,7 @@ from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.outcomes import OutcomeHandling
 from consumer.pipeline.retry import PartitionsFn, PauseBook, RetrySchedule
 from consumer.pipeline.sender import Job, WorkerPool
+from consumer.translate import attempt
 from consumer.types import (
     DelayFn,
     EncodeFn,
@@ -127,27 +126,16 @@ class Engine(OutcomeHandling):
         epoch = self.tracker.track(tp, offset)
         self.metrics.events_consumed.inc(topic)
         try:
-            literal = self._fast(msg) if self._fast is not None else None
-            if literal is None:  # no fast path, or it left this event to the Python path
-                literal = self._encode(self._translate(msg).as_input())
+            done = attempt(msg, self._translate, self._encode, self._fast)
         except RetryableError as exc:
             self._registry_down(tp, offset, exc)
             return True
-        except PermanentError as exc:
-            exc.raw = exc.raw or msg
-            self.dead_letter(exc, msg, epoch)
-            return True
-        except (ValueError, TypeError) as exc:
-            self.dead_letter(MappingError(f"cannot encode signal: {exc}", raw=msg), msg, epoch)
-            return True
-        except Exception as exc:
-            self.log.exception("translate_crashed", topic=topic, partition=partition, offset=offset)
-            err = InternalTranslateError(f"{type(exc).__name__}: {exc}", raw=msg)
-            self.dead_letter(err, msg, epoch)
+        if isinstance(done, PermanentError):
+            self.dead_letter(done, msg, epoch)
             return True
         if self._registry_attempts:
             self._registry_attempts.pop(tp, None)
-        self.batcher.add(Item(tp, offset, epoch, msg, literal, self._clock()))
+        self.batcher.add(Item(tp, offset, epoch, msg, done.literal, self._clock()))
         return True
 
     def _registry_down(self, tp: TopicPartitionKey, offset: int, exc: RetryableError) -> None:
