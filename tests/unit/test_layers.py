@@ -1,15 +1,16 @@
 """The product line's import rules (docs/architecture.md), checked on the source by AST scan.
 
-| importer                              | may not import                                    |
-|---------------------------------------|---------------------------------------------------|
-| anything in ``consumer/``             | ``bench``, ``dev``, ``tests``                     |
-| anything in ``consumer/`` but the     | ``connect_sandbox`` (``sandbox_cmd`` loads it     |
-| ``sandbox`` command                   | lazily, when the ``sandbox`` extra is installed)  |
-| the runtime: ``consumer/`` but        | ``consumer.cli``, ``consumer.commands``           |
-| ``cli.py``, ``__main__.py``,          |                                                   |
-| ``commands/``                         |                                                   |
-| ``connect_sandbox/``                  | ``consumer`` beyond the shared signal rules       |
-|                                       | (``consumer.signals``), errors and logs           |
+| importer                              | may not import                                      |
+|---------------------------------------|-----------------------------------------------------|
+| anything in ``consumer/``             | ``bench``, ``dev``, ``tests``                       |
+| anything in ``consumer/`` but the     | ``connect_sandbox`` (``sandbox_cmd`` loads it       |
+| ``sandbox`` command                   | lazily, when the ``sandbox`` extra is installed)    |
+| the runtime: ``consumer/`` but        | ``consumer.cli``, ``consumer.commands``             |
+| ``cli.py``, ``__main__.py``,          |                                                     |
+| ``commands/``                         |                                                     |
+| ``connect_sandbox/``                  | ``consumer`` beyond the shared signal rules         |
+|                                       | (``consumer.signals``), errors and logs; ``bench``, |
+|                                       | ``dev``, ``tests``                                  |
 
 Imports inside functions count for these rules. The import graph of ``consumer/`` (each edge to
 the most specific module named) has no circle: neither at import time (module-level imports) nor
@@ -217,11 +218,12 @@ def test_the_runtime_imports_neither_the_cli_nor_the_commands() -> None:
 
 
 def test_the_sandbox_shares_only_connects_rules_with_the_runtime() -> None:
-    """connect_sandbox/ uses consumer/ only for the signal rules, the errors and the logs."""
+    """connect_sandbox/ uses consumer/ only for the signal rules, errors and logs; no dev tools."""
     broken = [
         str(i)
         for i in imports_of("connect_sandbox")
-        if _within(i.target, ["consumer"]) and not _within(i.target, SANDBOX_MAY_USE)
+        if (_within(i.target, ["consumer"]) and not _within(i.target, SANDBOX_MAY_USE))
+        or _within(i.target, ABOVE_THE_RUNTIME)
     ]
     assert broken == []
 
