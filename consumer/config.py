@@ -154,6 +154,9 @@ class Settings(BaseSettings):
     retry_max_backoff_ms: int = Field(default=60_000, ge=1)
     #: Give up retrying after this long (then dead-letter); empty means never give up.
     retry_max_elapsed_s: float | None = None
+    #: Sends of a chunk whose answer the classification table does not know (an unknown
+    #: error code) before it is handled as a rejection (split, then dead-lettered).
+    unknown_error_max_attempts: int = Field(default=3, ge=1, le=100)
     #: Optional cap on mutations per second.
     request_rate_limit_per_s: float | None = Field(default=None, gt=0)
 

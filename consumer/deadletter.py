@@ -30,6 +30,7 @@ __all__ = [
 
 CONNECTOR_NAME = "connect-signals-consumer"
 API_ERROR_MAX = 1000
+API_CODE_MAX = 100
 
 #: The component class named in ``__connect.errors.class.name`` per stage.
 _STAGE_CLASS = {
@@ -77,6 +78,11 @@ def dead_letter_headers(
     api = _api_error(err)
     if api:
         pairs.append(("signals.api.error", mask_text(api)[:API_ERROR_MAX]))
+    if isinstance(err, ApiRejectedSignal):
+        if err.api_code:
+            pairs.append(("signals.api.code", err.api_code[:API_CODE_MAX]))
+        if err.category:
+            pairs.append(("signals.api.category", err.category[:API_CODE_MAX]))
     pairs.append(("signals.attempt", str(attempt)))
     if err.schema_id is not None:
         pairs.append(("signals.schema.id", str(err.schema_id)))

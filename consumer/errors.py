@@ -8,10 +8,18 @@ pipeline does with it::
     ├── ApiAuthError              the Connect API refused the key: pause everything and probe
     │                             with backoff; commit nothing, report not ready, dead-letter
     │                             nothing (a one-shot command stops with exit code 4)
+    ├── ApiQueryRejected          the API refused the mutation document itself (parse or
+    │                             validation of the whole query): bisected without dead
+    │                             letters; confirmed by a one-signal mutation, it stops sending
+    │                             like a refused key (not ready, probe with backoff)
     ├── OperationRefused          an operations command will not act: message, exit code 1
     ├── RetryableError            pause the affected partitions, back off, try again
     │   ├── ApiThrottled          HTTP 429 / code 429 (carries Retry-After in seconds)
-    │   ├── ApiUnavailable        5xx, timeouts, connection errors, a wrong signalIds count
+    │   ├── ApiUnavailable        5xx, timeouts, connection errors, non-GraphQL bodies
+    │   ├── ApiUnrecognised       an error the table does not know: retried a bounded number
+    │   │                         of times (SIGNALS_UNKNOWN_ERROR_MAX_ATTEMPTS), then rejected
+    │   ├── SignalIdsMismatch     ``signalIds`` with nulls or the wrong count: the accepted
+    │   │                         ones finish, the rest is split to find the truth
     │   ├── RegistryUnavailable   the schema registry cannot be reached
     │   └── DeadLetterUnavailable the dead-letter topic cannot be written (nothing is committed)
     └── PermanentError            this event can never be delivered as it is: dead-letter it
@@ -25,6 +33,7 @@ pipeline does with it::
         ├── SignalRejectedError   the Connect API rejected signals (BAD_USER_INPUT)
         │   ├── BatchRejected     the whole mutation; ``violations`` maps index -> message
         │   └── ApiRejectedSignal one signal of it; ``api_error`` is the API's message
+        ├── SignalNotConfirmed    a signal alone got a null id or the wrong signalIds count
         └── RetriesExhaustedError a batch failed transiently for longer than the limit
 
 :class:`ExitCode` is what the pipeline and the commands end with; only ``consumer.cli`` and
@@ -47,9 +56,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApiAuthError",
+    "ApiQueryRejected",
     "ApiRejectedSignal",
     "ApiThrottled",
     "ApiUnavailable",
+    "ApiUnrecognised",
     "BatchRejected",
     "ConfigurationError",
     "ConsumerError",
@@ -65,6 +76,8 @@ __all__ = [
     "RegistryUnavailable",
     "RetriesExhaustedError",
     "RetryableError",
+    "SignalIdsMismatch",
+    "SignalNotConfirmed",
     "SignalRejectedError",
     "SignalValidationError",
     "UnknownSchemaError",
@@ -110,6 +123,19 @@ class ApiAuthError(ConsumerError):
     setting = "SIGNALS_CONNECT_API_KEY"
 
 
+class ApiQueryRejected(ConsumerError):
+    """The API refused the mutation document itself (``GRAPHQL_PARSE_FAILED`` /
+    ``GRAPHQL_VALIDATION_FAILED`` without a ``createSignals`` path).
+
+    Not the data's fault when a one-signal mutation fails the same way: the pipeline stops
+    sending (``api_query_rejected``), keeps polling and probes; nothing is dead-lettered.
+    """
+
+    def __init__(self, message: str, *, api_code: str | None = None) -> None:
+        super().__init__(message)
+        self.api_code = api_code
+
+
 class OperationRefused(ConsumerError):
     """An operations command will not act: a group with active members, an unknown topic..."""
 
@@ -137,6 +163,38 @@ class ApiUnavailable(RetryableError):
     """5xx, a timeout, a connection error, or a response that cannot be trusted."""
 
     cause = "unavailable"
+
+
+class ApiUnrecognised(RetryableError):
+    """An answer the decision table does not know (an unknown code, no code, a bare 400).
+
+    Retried a bounded number of times, then handled as a :class:`BatchRejected`;
+    ``api_error`` and ``api_code`` are the API's words for that rejection.
+    """
+
+    cause = "unrecognised"
+
+    def __init__(
+        self, message: str, *, api_error: str | None = None, api_code: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.api_error = api_error or message
+        self.api_code = api_code
+
+
+class SignalIdsMismatch(RetryableError):
+    """``signalIds`` that do not confirm every signal sent.
+
+    ``accepted`` holds the indexes that got an id when the count was right (a null id means
+    that signal was not accepted); it is empty when the count was wrong (nothing is trusted).
+    The accepted ones finish, the rest is sent again in smaller chunks, never for ever.
+    """
+
+    cause = "signal_ids"
+
+    def __init__(self, message: str, *, accepted: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.accepted = accepted
 
 
 class RegistryUnavailable(RetryableError):
@@ -239,19 +297,55 @@ class SignalRejectedError(PermanentError):
 
 
 class BatchRejected(SignalRejectedError):
-    """The API refused the whole mutation; ``violations`` names bad signals by index."""
+    """The API refused the whole mutation; ``violations`` names bad signals by index.
 
-    def __init__(self, message: str, violations: Mapping[int, str] | None = None) -> None:
+    ``api_error``, ``api_code`` and ``category`` are the API's message, ``extensions.code`` and
+    ``extensions.category`` (the bad signal's dead letter carries them).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        violations: Mapping[int, str] | None = None,
+        *,
+        api_code: str | None = None,
+        category: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.violations: dict[int, str] = dict(violations or {})
+        self.api_error = message
+        self.api_code = api_code
+        self.category = category
 
 
 class ApiRejectedSignal(SignalRejectedError):
-    """One signal the API refused; ``api_error`` is the API's message."""
+    """One signal the API refused; ``api_error`` is the API's message (code and category when
+    it gave them)."""
 
-    def __init__(self, api_error: str, *, raw: KafkaMessage, schema_id: int | None) -> None:
+    def __init__(
+        self,
+        api_error: str,
+        *,
+        raw: KafkaMessage,
+        schema_id: int | None,
+        api_code: str | None = None,
+        category: str | None = None,
+    ) -> None:
         super().__init__(f"rejected by the Connect API: {api_error}", raw=raw, schema_id=schema_id)
         self.api_error = api_error
+        self.api_code = api_code
+        self.category = category
+
+
+class SignalNotConfirmed(PermanentError):
+    """Sent alone, the signal got a null id or a ``signalIds`` count other than one.
+
+    The API did not confirm it after the batch was split down to it; dead-lettered with its
+    own reason instead of being sent again for ever.
+    """
+
+    code = "not_confirmed_by_api"
+    stage = "send"
 
 
 class RetriesExhaustedError(PermanentError):

@@ -111,6 +111,8 @@ class Engine(OutcomeHandling):
         self.joined = False
         self.draining = False
         self.auth_failed_since: float | None = None
+        #: the API refuses the query itself (classify.py row 4): stopped like a refused key
+        self.query_refused_since: float | None = None
         self.backpressure = False
         self.awaiting: dict[TopicPartitionKey, int] = {}
         self._registry_attempts: dict[TopicPartitionKey, int] = {}
@@ -211,8 +213,9 @@ class Engine(OutcomeHandling):
             self._submit(self.ready_jobs.popleft())
         if not new_batches:
             return
-        if self.auth_failed_since is not None:
-            self._keep_probe()
+        stop = self.stop_reason()
+        if stop is not None:
+            self._keep_probe(stop)
             return
         now = self._clock()
         while self.pool.has_capacity():
@@ -221,8 +224,9 @@ class Engine(OutcomeHandling):
                 break
             self._submit(Job.of(items))
 
-    def _keep_probe(self) -> None:
-        """While the key is refused, keep one batch probing it with backoff.
+    def _keep_probe(self, reason: str) -> None:
+        """While the key (or the query, ``reason`` ``api_query``) is refused, keep one batch
+        probing it with backoff.
 
         The probes are the refused batches waiting for their retry; when their partitions were
         revoked none is left, so one is cut from the queued signals - or, with none queued, the
@@ -236,10 +240,10 @@ class Engine(OutcomeHandling):
         now = self._clock()
         items = self.batcher.take(now, force=True)
         if items:
-            self.pauses.add(self.assigned, "auth")
+            self.pauses.add(self.assigned, reason)
             self.retries.add(now + self._delay(1, None), Job.of(items))
         else:
-            self.pauses.remove_everywhere("auth")
+            self.pauses.remove_everywhere(reason)
 
     def _submit(self, job: Job) -> None:
         self.metrics.batch_size.observe(len(job.current))
@@ -306,6 +310,7 @@ class Engine(OutcomeHandling):
         self.pauses.reset(new)
         for reason, active in (
             ("auth", self.auth_failed_since is not None),
+            ("api_query", self.query_refused_since is not None),
             ("backpressure", self.backpressure),
             ("drain", self.draining),
         ):
@@ -388,6 +393,8 @@ class Engine(OutcomeHandling):
         """
         if self.auth_failed_since is not None:
             return "api_key_refused"
+        if self.query_refused_since is not None:
+            return "api_query_rejected"
         if self.draining:
             return "shutting_down"
         if not self.joined:

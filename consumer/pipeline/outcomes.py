@@ -1,4 +1,4 @@
-"""Applying send outcomes: accepted, retried, rejected (split), refused key.
+"""Applying send outcomes: accepted, retried, rejected (split), stopped (refused key or query).
 
 Mixed into :class:`consumer.pipeline.engine.Engine`; runs on the loop thread only.
 """
@@ -6,25 +6,27 @@ Mixed into :class:`consumer.pipeline.engine.Engine`; runs on the loop thread onl
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from consumer.config import Settings
+from consumer.connect.policy import Action, Verdict, dead_letter_error, decide, next_attempt, pick
 from consumer.errors import (
     ApiAuthError,
-    ApiRejectedSignal,
+    ApiQueryRejected,
     ApiUnavailable,
-    BatchRejected,
+    ConsumerError,
     PermanentError,
     RetriesExhaustedError,
     RetryableError,
+    SignalIdsMismatch,
 )
-from consumer.types import KafkaMessage
 from consumer.pipeline.batcher import Batcher
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.retry import PauseBook, RetrySchedule
-from consumer.pipeline.sender import Job, Outcome, WorkerPool, split_rejected
+from consumer.pipeline.sender import Job, Outcome, WorkerPool
+from consumer.types import KafkaMessage
 
 __all__ = ["OutcomeHandling"]
 
@@ -43,6 +45,7 @@ class OutcomeHandling:
     ready_jobs: deque[Job]
     assigned: set[TopicPartitionKey]
     auth_failed_since: float | None
+    query_refused_since: float | None
     last_progress: float
     _clock: Callable[[], float]
     _wall_ms: Callable[[], int]
@@ -61,26 +64,57 @@ class OutcomeHandling:
         return len(outcomes)
 
     def _outcome(self, out: Outcome) -> None:
+        """Classify (:mod:`consumer.connect.classify`), decide (:func:`decide`), apply."""
         job, err = out.job, out.error
         self.metrics.mutation_duration.observe(out.duration_s)
         if err is None and (out.ids is None or len(out.ids) != out.count):
             got = "none" if out.ids is None else len(out.ids)
-            err = ApiUnavailable(f"expected {out.count} signalIds, got {got}")
-        if err is None:
-            self._accepted(job)
-        elif isinstance(err, ApiAuthError):
-            self._auth_refused(job, err)
-        elif isinstance(err, RetryableError):
-            self._retry_later(job, err)
-        elif isinstance(err, PermanentError):
-            self._rejected(job, err)
-        else:
+            err = SignalIdsMismatch(f"expected {out.count} signalIds, got {got}")
+        elif err is not None and not isinstance(err, ConsumerError):
             self.log.error("send_crashed", error=f"{type(err).__name__}: {err}")
-            self._retry_later(job, ApiUnavailable(f"{type(err).__name__}: {err}"))
+            err = ApiUnavailable(f"{type(err).__name__}: {err}")
+        cause = _cause(err)
+        if cause is not None:
+            job.attempt = next_attempt(job.cause, job.attempt, cause)
+            job.cause = cause
+        verdict = decide(
+            err,
+            size=len(job.current),
+            attempt=job.attempt,
+            max_unknown_attempts=self.settings.unknown_error_max_attempts,
+            accepted_since_query_failure=job.accepted_after_query_failure,
+        )
+        action = verdict.action
+        if isinstance(err, ApiQueryRejected) and self.query_refused_since is not None:
+            action = Action.STOP_QUERY  # already stopped: probe, bisect no further
+        if action is Action.ACCEPT or action is Action.PARTIAL:
+            self._accepted(job, verdict)
+        elif action is Action.STOP_AUTH:
+            self._auth_refused(job, str(err))
+        elif action is Action.STOP_QUERY:
+            self._query_refused(job, str(err))
+        elif action is Action.SPLIT:
+            self._rejected(job, verdict, err)
+        else:
+            assert isinstance(err, RetryableError)
+            self._retry_later(job, err)
 
-    def _accepted(self, job: Job) -> None:
+    def _accepted(self, job: Job, verdict: Verdict) -> None:
         chunk = job.advance()
-        self.metrics.mutations.labels("ok").inc()
+        if verdict.action is Action.PARTIAL:
+            self.metrics.mutations.labels("partial").inc()
+            job.chunks.extendleft(reversed([pick(chunk, again) for again in verdict.again]))
+            self.log.warning(
+                "signals_not_accepted",
+                signals=len(chunk),
+                accepted=len(verdict.accepted),
+                resend=len(chunk) - len(verdict.accepted),
+            )
+            chunk = pick(chunk, verdict.accepted)
+        else:
+            self.metrics.mutations.labels("ok").inc()
+        if job.query_failed:
+            job.accepted_after_query_failure = True
         now_ms = self._wall_ms()
         finished = 0
         by_topic: dict[str, int] = {}
@@ -104,6 +138,10 @@ class OutcomeHandling:
             self.auth_failed_since = None
             self.pauses.remove_everywhere("auth")
             self.log.info("api_key_accepted_again")
+        if self.query_refused_since is not None:
+            self.query_refused_since = None
+            self.pauses.remove_everywhere("api_query")
+            self.log.info("api_query_accepted_again")
         self._continue(job)
 
     def _continue(self, job: Job) -> None:
@@ -118,7 +156,6 @@ class OutcomeHandling:
         now = self._clock()
         if job.first_failure is None:
             job.first_failure, job.first_failure_ms = now, self._wall_ms()
-        job.attempt += 1
         self.metrics.retries.labels(err.cause).inc()
         self.metrics.mutations.labels("retry").inc()
         limit = self.settings.retry_max_elapsed_s
@@ -149,34 +186,70 @@ class OutcomeHandling:
             error=str(err),
         )
 
-    def _rejected(self, job: Job, err: PermanentError) -> None:
+    def _rejected(self, job: Job, verdict: Verdict, err: BaseException | None) -> None:
+        """Dead-letter the signals the verdict names; send the rest again in its chunks."""
         self.metrics.mutations.labels("rejected").inc()
-        violations: Mapping[int, str] = err.violations if isinstance(err, BatchRejected) else {}
-        chunk = job.chunks.popleft()
-        bad, again = split_rejected(chunk, violations, default=str(err))
-        for item, message in bad:
-            exc = ApiRejectedSignal(message, raw=item.msg, schema_id=item.schema_id)
+        chunk = job.advance()
+        for index, rejection in verdict.bad:
+            item = chunk[index]
+            exc = dead_letter_error(rejection, raw=item.msg, schema_id=item.schema_id)
             self.dead_letter(exc, item.msg, item.epoch)
-        job.chunks.extendleft(reversed(again))
+        job.chunks.extendleft(reversed([pick(chunk, again) for again in verdict.again]))
+        if isinstance(err, ApiQueryRejected):
+            job.query_failed = True
         self.log.warning(
             "batch_rejected",
             signals=len(chunk),
-            isolated=len(bad),
-            resend=sum(len(c) for c in again),
-            named=len(violations),
+            isolated=len(verdict.bad),
+            resend=sum(len(again) for again in verdict.again),
+            error=type(err).__name__,
         )
         self._continue(job)
 
-    def _auth_refused(self, job: Job, err: ApiAuthError) -> None:
+    def _auth_refused(self, job: Job, error: str) -> None:
         self.metrics.mutations.labels("auth").inc()
         if self.auth_failed_since is None:
             self.auth_failed_since = self._clock()
             self.pauses.add(self.assigned, "auth")
             self.log.error(
                 "api_key_refused",
-                error=str(err),
+                error=error,
                 setting="SIGNALS_CONNECT_API_KEY",
                 action="sending stopped, nothing committed or dead-lettered, probing with backoff",
             )
-        job.attempt += 1
         self.retries.add(self._clock() + self._delay(job.attempt, None), job)
+
+    def _query_refused(self, job: Job, error: str) -> None:
+        """A signal alone failed as the whole query did: not the data's fault (a schema change
+        on the API side, a client bug). Stop like a refused key; the job probes with backoff,
+        its lone signal moved behind its other chunks so that the probe is not always it."""
+        self.metrics.mutations.labels("query_refused").inc()
+        if self.query_refused_since is None:
+            self.query_refused_since = self._clock()
+            self.pauses.add(self.assigned, "api_query")
+            self.log.error(
+                "api_query_refused",
+                error=error,
+                action="sending stopped, nothing committed or dead-lettered, probing with backoff",
+            )
+        job.chunks.rotate(-1)
+        self.retries.add(self._clock() + self._delay(job.attempt, None), job)
+
+    def stop_reason(self) -> str | None:
+        """The pause reason of an active stop (``auth``, ``api_query``), or None."""
+        if self.auth_failed_since is not None:
+            return "auth"
+        if self.query_refused_since is not None:
+            return "api_query"
+        return None
+
+
+def _cause(err: BaseException | None) -> str | None:
+    """What the attempt count of a chunk counts: the retry cause, or the kind of stop."""
+    if isinstance(err, RetryableError):
+        return err.cause
+    if isinstance(err, ApiAuthError):
+        return "auth"
+    if isinstance(err, ApiQueryRejected):
+        return "api_query"
+    return None

@@ -39,8 +39,14 @@ class Job:
     holds: set[TopicPartitionKey] = field(default_factory=set)
     id: int = field(default_factory=lambda: next(_ids))
     attempt: int = 0
+    #: the ``cause`` of the last retry: the attempt count starts again when it changes
+    cause: str | None = None
     first_failure: float | None = None
     first_failure_ms: int | None = None
+    #: the API refused the query itself for a chunk of this job (bisected, nothing dead-lettered)
+    query_failed: bool = False
+    #: a chunk of this job was accepted after that: a lone signal failing so is the data's fault
+    accepted_after_query_failure: bool = False
 
     @classmethod
     def of(cls, items: list[Item]) -> Job:
@@ -64,7 +70,9 @@ class Job:
         """Drop the current chunk (it is resolved) and reset the retry state."""
         chunk = self.chunks.popleft()
         self.attempt = 0
+        self.cause = None
         self.first_failure = None
+
         self.first_failure_ms = None
         return chunk
 

@@ -13,7 +13,14 @@ import pytest
 from consumer.config import Settings
 from consumer.connect import Backoff, ConnectClient
 from consumer.connect.backoff import parse_retry_after
-from consumer.errors import ApiAuthError, ApiThrottled, ApiUnavailable, BatchRejected
+from consumer.errors import (
+    ApiAuthError,
+    ApiThrottled,
+    ApiUnavailable,
+    ApiUnrecognised,
+    BatchRejected,
+    SignalIdsMismatch,
+)
 from consumer.signals.model import Signal
 
 SIGNAL = Signal("app", "email", "a@b.io", {"signalType": "pageView", "name": 'say "hi"'})
@@ -67,9 +74,9 @@ def test_sends_api_key_header_and_inline_mutation() -> None:
         (httpx.Response(200, text="not json"), ApiUnavailable),
         (
             httpx.Response(200, json={"data": {"createSignals": {"signalIds": ["a"]}}}),
-            ApiUnavailable,
+            SignalIdsMismatch,
         ),
-        (httpx.Response(200, json={"errors": [{"message": "boom"}]}), ApiUnavailable),
+        (httpx.Response(200, json={"errors": [{"message": "boom"}]}), ApiUnrecognised),
         (httpx.Response(404, text="no"), ApiUnavailable),
         (
             httpx.Response(
@@ -78,11 +85,13 @@ def test_sends_api_key_header_and_inline_mutation() -> None:
             ),
             BatchRejected,
         ),
-        (httpx.Response(400, text="bad request"), BatchRejected),
+        (httpx.Response(400, text="bad request"), ApiUnrecognised),
+        (httpx.Response(413, text="too large"), BatchRejected),
     ],
 )
 def test_responses_map_to_the_error_tree(response: httpx.Response, error: type[Exception]) -> None:
-    """Each kind of answer raises the documented error class (reference section 8)."""
+    """Each kind of answer raises the documented error class (table in classify.py)."""
+
     with pytest.raises(error):
         _client(lambda _r: response).create_signals([SIGNAL, SIGNAL])
 

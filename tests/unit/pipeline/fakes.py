@@ -9,11 +9,11 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.errors import PermanentError
-from consumer.types import Header, KafkaMessage
 from consumer.pipeline.batcher import Item
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.signals.model import Signal
+from consumer.types import Header, KafkaMessage
 
 __all__ = [
     "FakeMessage",
@@ -140,6 +140,7 @@ def make_engine(
     translate: Callable[[KafkaMessage], Signal] = translate_literal,
     fast: Callable[[KafkaMessage], str | None] | None = None,
     seek_results: list[bool] | None = None,
+    delay: Callable[[int, float | None], float] | None = None,
     **overrides: Any,
 ) -> tuple[Engine, list[tuple[str, list[TopicPartitionKey]]]]:
     """An engine on fakes; returns it and the log of pause/resume/seek calls.
@@ -162,7 +163,8 @@ def make_engine(
         pause=lambda tps: calls.append(("pause", sorted(tps))),
         resume=lambda tps: calls.append(("resume", sorted(tps))),
         seek=seek,
-        delay=lambda attempt, retry_after: retry_after if retry_after is not None else 1.0,
+        delay=delay
+        or (lambda attempt, retry_after: retry_after if retry_after is not None else 1.0),
         clock=clock or Clock(),
         wall_ms=lambda: 1_700_000_001_000,
         fast=fast,

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import pytest
 
 from consumer.errors import ApiAuthError, ApiThrottled, BatchRejected, RegistryUnavailable
-from consumer.types import KafkaMessage
 from consumer.pipeline.engine import Engine
 from consumer.signals.model import Signal
+from consumer.types import KafkaMessage
 
 from .fakes import Clock, FakeMessage, FakeProducer, ScriptedSender, make_engine
 from .fakes import translate_literal as plain
@@ -202,23 +202,6 @@ def test_unnamed_rejection_bisects_to_the_bad_signal() -> None:
     assert delivered == [f"c-{i}" for i in range(8) if i != 5]
     assert len(producer.records) == 1
     assert engine.tracker.commit_positions() == {A: 8}
-
-
-def test_wrong_signal_id_count_is_retried() -> None:
-    """A response with fewer signalIds than signals is not trusted: the batch is retried."""
-    answers = [1, 3]
-
-    def script(literals: Sequence[str]) -> list[str]:
-        return ["id"] * answers.pop(0)
-
-    clock = Clock()
-    engine, _ = make_engine(ScriptedSender(script), clock=clock)
-    feed(engine, A, range(3))
-    pump(engine)
-    assert engine.tracker.commit_positions() == {}  # nothing finished: nothing to commit
-    clock.now += 2
-    pump(engine)
-    assert engine.tracker.commit_positions() == {A: 3}
 
 
 def test_auth_failure_stops_everything_and_recovers() -> None:

@@ -1,0 +1,278 @@
+"""The engine applies the classification table: Connect's answers in the dialect of reference
+section 9 (through :func:`classify_response`) on fakes at the Kafka and HTTP boundaries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from consumer.connect.classify import classify_response
+from consumer.pipeline.engine import Engine
+
+from .fakes import Clock, FakeMessage, FakeProducer, ScriptedSender, make_engine
+
+A, B = ("t", 0), ("t", 1)
+OK = "ok"
+
+
+def feed(engine: Engine, tp: tuple[str, int], offsets: range) -> None:
+    engine.on_assign([tp])
+    for offset in offsets:
+        engine.on_message(FakeMessage(tp[0], tp[1], offset))
+
+
+def pump(engine: Engine, rounds: int = 200) -> None:
+    """Turn the engine until nothing is in flight or ready (retries may stay scheduled)."""
+    for _ in range(rounds):
+        engine.dlq.poll()
+        engine.handle_outcomes(timeout_s=2.0 if engine.pool.in_flight else 0.0)
+        engine.run_due()
+        engine.dispatch()
+        if not engine.pool.in_flight and not engine.ready_jobs and not len(engine.batcher):
+            engine.dlq.poll()
+            return
+
+
+def wait_out(engine: Engine, clock: Clock, seconds: float, step: float = 1.0) -> None:
+    """Let ``seconds`` of fake time pass, turning the engine at each step."""
+    passed = 0.0
+    while passed < seconds:
+        clock.now += step
+        passed += step
+        pump(engine)
+
+
+def names(literals: Sequence[str]) -> list[str]:
+    return [lit.split("'")[3] for lit in literals]
+
+
+def connect(answer: Callable[[list[str]], tuple[int, Any]]) -> ScriptedSender:
+    """A sender answering like Connect: ``answer(contacts) -> (status, body or OK)``."""
+
+    def send(literals: Sequence[str]) -> list[str]:
+        status, body = answer(names(literals))
+        if body == OK:
+            body = {"data": {"createSignals": {"signalIds": [f"id-{i}" for i in literals]}}}
+        return classify_response(status, orjson.dumps(body), len(literals))
+
+    return ScriptedSender(send)
+
+
+def invalid_value(contact: str) -> dict[str, Any]:
+    """Connect's rejection of a whole mutation: data null, a domain code, no index."""
+    message = f"Field Mobile Number has invalid value: {contact}. Category: PHONE_FORMAT."
+    error = {
+        "message": message,
+        "locations": [{"line": 1, "column": 10}],
+        "path": ["createSignals"],
+        "extensions": {"code": "INVALID_ATTRIBUTE_VALUE", "category": "PHONE_FORMAT"},
+    }
+    return {"data": None, "errors": [error]}
+
+
+def headers(record: dict[str, Any]) -> dict[str, bytes]:
+    return dict(record["headers"])
+
+
+def test_unindexed_rejection_delivers_the_rest_and_dead_letters_the_one_with_the_api_words() -> (
+    None
+):
+    """One bad signal among ten, rejected the realistic way: nine delivered, one dead letter
+    with the API's message, code and category."""
+    delivered: list[str] = []
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-6" in contacts:
+            return 200, invalid_value("c-6")
+        delivered.extend(contacts)
+        return 200, OK
+
+    producer = FakeProducer()
+    engine, _ = make_engine(connect(answer), producer, batch_max_signals=10)
+    feed(engine, A, range(10))
+    pump(engine)
+    assert sorted(delivered) == sorted(f"c-{i}" for i in range(10) if i != 6)
+    (record,) = producer.records
+    found = headers(record)
+    assert found["signals.error.code"] == b"rejected_by_api"
+    assert b"invalid value: c-6" in found["signals.api.error"]
+    assert found["signals.api.code"] == b"INVALID_ATTRIBUTE_VALUE"
+    assert found["signals.api.category"] == b"PHONE_FORMAT"
+    assert engine.tracker.commit_positions() == {A: 10}
+
+
+def test_unknown_code_is_retried_a_bounded_number_of_times_then_split() -> None:
+    """An unknown code on one signal's batches is retried three times, then split: the rest
+    is delivered and that signal dead-lettered, never retried for ever."""
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-2" in contacts:
+            return 200, {"errors": [{"message": "quota", "extensions": {"code": "NEW_CODE"}}]}
+        return 200, OK
+
+    producer = FakeProducer()
+    clock = Clock()
+    sender = connect(answer)
+    engine, _ = make_engine(sender, producer, clock, unknown_error_max_attempts=3)
+    feed(engine, A, range(4))
+    pump(engine)
+    wait_out(engine, clock, 20)
+    assert [len(call) for call in sender.calls][:3] == [4, 4, 4]
+    (record,) = producer.records
+    assert headers(record)["signals.api.code"] == b"NEW_CODE"
+    assert engine.tracker.commit_positions() == {A: 4}
+
+
+def test_query_level_failure_stops_sending_without_dead_letters_and_a_probe_resumes() -> None:
+    """Every mutation refused as a document: stopped, not ready, all paused, nothing
+    dead-lettered or committed; when the API takes it again, everything is delivered."""
+    broken = {"on": True}
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if broken["on"]:
+            error = {
+                "message": "Cannot query field 'signalIds'",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+            return 400, {"errors": [error]}
+        return 200, OK
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, calls = make_engine(connect(answer), producer, clock)
+    engine.on_assign([B])
+    feed(engine, A, range(8))
+    pump(engine)
+    assert engine.not_ready_reason() == "api_query_rejected"
+    assert ("pause", [A, B]) in calls
+    wait_out(engine, clock, 10)
+    assert engine.not_ready_reason() == "api_query_rejected"
+    assert producer.records == []
+    assert engine.tracker.commit_positions() == {}
+    broken["on"] = False
+    wait_out(engine, clock, 10)
+    assert engine.not_ready_reason() is None
+    assert engine.tracker.commit_positions() == {A: 8}
+    assert producer.records == []
+    assert calls[-1][0] == "resume"
+
+
+def test_query_level_failure_caused_by_one_signal_dead_letters_only_it() -> None:
+    """A document refused because of one signal's literal (the first of its batch): the others
+    are delivered and it is dead-lettered; the consumer does not stay stopped."""
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-0" in contacts:
+            error = {
+                "message": "Syntax Error: Unexpected '-'",
+                "extensions": {"code": "GRAPHQL_PARSE_FAILED"},
+            }
+            return 400, {"errors": [error]}
+        return 200, OK
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock)
+    feed(engine, A, range(6))
+    pump(engine)
+    wait_out(engine, clock, 10)
+    assert engine.not_ready_reason() is None
+    (record,) = producer.records
+    assert record["value"] == b"v"
+    assert headers(record)["__connect.errors.offset"] == b"0"
+    assert headers(record)["signals.api.code"] == b"GRAPHQL_PARSE_FAILED"
+    assert engine.tracker.commit_positions() == {A: 6}
+
+
+def test_null_signal_ids_finish_the_others_and_dead_letter_the_unconfirmed() -> None:
+    """A null id is not an acceptance: the others finish, the null one is sent again alone and,
+    null again, dead-lettered with its own reason."""
+    sent: list[list[str]] = []
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        sent.append(contacts)
+        ids = [None if c == "c-1" else f"id-{c}" for c in contacts]
+        return 200, {"data": {"createSignals": {"signalIds": ids}}}
+
+    producer = FakeProducer()
+    engine, _ = make_engine(connect(answer), producer)
+    feed(engine, A, range(3))
+    pump(engine)
+    assert sent == [["c-0", "c-1", "c-2"], ["c-1"]]
+    (record,) = producer.records
+    assert headers(record)["signals.error.code"] == b"not_confirmed_by_api"
+    assert engine.tracker.commit_positions() == {A: 3}
+
+
+def test_a_wrong_signal_ids_count_is_split_never_resent_as_is() -> None:
+    """A count that differs from the batch is split to find the truth; a signal alone that
+    still gets a wrong count is dead-lettered, not resent for ever."""
+    sent: list[list[str]] = []
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        sent.append(contacts)
+        count = len(contacts) + (1 if "c-3" in contacts else 0)
+        return 200, {"data": {"createSignals": {"signalIds": ["x"] * count}}}
+
+    producer = FakeProducer()
+    engine, _ = make_engine(connect(answer), producer)
+    feed(engine, A, range(4))
+    pump(engine)
+    assert sent == [["c-0", "c-1", "c-2", "c-3"], ["c-0", "c-1"], ["c-2", "c-3"], ["c-2"], ["c-3"]]
+    (record,) = producer.records
+    assert headers(record)["signals.error.code"] == b"not_confirmed_by_api"
+    assert engine.tracker.commit_positions() == {A: 4}
+
+
+def test_cosmo_throttle_in_a_200_is_retried_with_its_hint_and_dead_letters_nothing() -> None:
+    """A 200 with RATE_LIMIT_EXCEEDED waits retryAfterMs, then delivers, with no dead letter."""
+    throttled = {"left": 3}
+    hints: list[float | None] = []
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if throttled["left"]:
+            throttled["left"] -= 1
+            error = {
+                "message": "Rate limit exceeded for Subgraph 'signals'",
+                "extensions": {"code": "RATE_LIMIT_EXCEEDED"},
+            }
+            return 200, {"errors": [error], "extensions": {"rateLimit": {"retryAfterMs": 2000}}}
+        return 200, OK
+
+    def delay(attempt: int, retry_after: float | None) -> float:
+        hints.append(retry_after)
+        return 2.0
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock, delay=delay)
+    feed(engine, A, range(5))
+    pump(engine)
+    wait_out(engine, clock, 10)
+    assert hints == [2.0, 2.0, 2.0]
+    assert producer.records == []
+    assert engine.tracker.commit_positions() == {A: 5}
+
+
+def test_the_attempt_count_starts_again_when_the_cause_changes() -> None:
+    """Nine throttled attempts then a 504: the 504 waits a first backoff, not a tenth."""
+    answers: list[int] = [429] * 9 + [504, 200]
+    attempts: list[tuple[int, float | None]] = []
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        status = answers.pop(0)
+        return status, OK if status == 200 else {"message": "Endpoint request timed out"}
+
+    def delay(attempt: int, retry_after: float | None) -> float:
+        attempts.append((attempt, retry_after))
+        return 1.0
+
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), clock=clock, delay=delay)
+    feed(engine, A, range(2))
+    pump(engine)
+    wait_out(engine, clock, 15)
+    assert [a for a, _ in attempts] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 1]
+    assert engine.tracker.commit_positions() == {A: 2}
