@@ -118,6 +118,15 @@ def test_probes_hit_health_endpoints_on_metrics_port(render: Render, value_set: 
     assert ports == {"metrics": 9400}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+
+
+def test_startup_probe_covers_a_slow_start_and_liveness_waits_for_it(render: Render) -> None:
+    """The startup probe allows minutes for a slow start; liveness starts only after it."""
+    container = _container(render())
+    startup, liveness = container["startupProbe"], container["livenessProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 120
+    assert "initialDelaySeconds" not in liveness  # the startup probe gates it
 
 
 @pytest.mark.parametrize("value_set", VALUE_SETS)
@@ -173,9 +182,15 @@ def test_schema_rejects_plaintext_secret_in_extra_env(render_error: Callable[...
     assert "/extraEnv/0" in error
 
 
+def test_dynamic_membership_by_default(render: Render) -> None:
+    """By default no group.instance.id: a stopped pod's partitions move at once."""
+    env = {e["name"] for e in _container(render()).get("env", [])}
+    assert "SIGNALS_KAFKA_GROUP_INSTANCE_ID" not in env
+
+
 def test_static_membership_from_pod_name(render: Render) -> None:
-    """SIGNALS_KAFKA_GROUP_INSTANCE_ID is the pod name through the downward API."""
-    env = {e["name"]: e for e in _container(render())["env"]}
+    """With staticMembership, SIGNALS_KAFKA_GROUP_INSTANCE_ID is the pod name (downward API)."""
+    env = {e["name"]: e for e in _container(render("default", "staticMembership=true"))["env"]}
     ref = env["SIGNALS_KAFKA_GROUP_INSTANCE_ID"]["valueFrom"]["fieldRef"]
     assert ref["fieldPath"] == "metadata.name"
 
