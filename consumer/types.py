@@ -2,8 +2,9 @@
 
 ``confluent_kafka``'s ``Consumer``, ``Producer``, ``Message`` and ``TopicPartition`` satisfy
 these; unit tests use small fakes (tests/unit/pipeline/fakes.py). A consumed record is read
-through :class:`KafkaMessage` only (its headers are always a list for a consumed record, which
-is why the loop casts ``confluent_kafka.Message`` to it once, at the edge).
+through :class:`KafkaMessage` (:class:`KafkaRecord` adds the error in a record's place). Its
+headers are always a list (a dict only on the produce side), which is why the real consumer is
+cast to :class:`KafkaConsumer` once, where it is built.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from confluent_kafka import Message
+    from confluent_kafka import KafkaError
     from confluent_kafka import TopicPartition as KafkaTopicPartition
 
     from consumer.signals.model import Signal
@@ -25,6 +26,7 @@ __all__ = [
     "KafkaConsumer",
     "KafkaMessage",
     "KafkaProducer",
+    "KafkaRecord",
     "SendFn",
     "TopicPartition",
     "TranslateFn",
@@ -64,12 +66,17 @@ class KafkaProducer(Protocol):
     def flush(self, timeout: float = ...) -> int: ...
 
 
+class KafkaRecord(KafkaMessage, Protocol):
+    """A record as ``consume`` returns it: a message, or an error in its place."""
+
+    def error(self) -> KafkaError | None: ...
+
+
 class KafkaConsumer(Protocol):
-    """The slice of ``confluent_kafka.Consumer`` the poll loop and the operations use."""
+    """The slice of ``confluent_kafka.Consumer`` the poll loop uses."""
 
     def subscribe(self, topics: list[str], **callbacks: Any) -> None: ...
-    def assign(self, partitions: list[KafkaTopicPartition]) -> None: ...
-    def consume(self, num_messages: int = ..., timeout: float = ...) -> list[Message]: ...
+    def consume(self, num_messages: int = ..., timeout: float = ...) -> Sequence[KafkaRecord]: ...
     def pause(self, partitions: list[KafkaTopicPartition]) -> None: ...
     def resume(self, partitions: list[KafkaTopicPartition]) -> None: ...
     def seek(self, partition: KafkaTopicPartition) -> None: ...
@@ -79,11 +86,7 @@ class KafkaConsumer(Protocol):
     ) -> list[KafkaTopicPartition]: ...
     def get_watermark_offsets(
         self, partition: KafkaTopicPartition, timeout: float = ..., cached: bool = ...
-    ) -> tuple[int, int] | None: ...
-    def offsets_for_times(
-        self, partitions: list[KafkaTopicPartition], timeout: float = ...
-    ) -> list[KafkaTopicPartition]: ...
-    def list_topics(self, topic: str | None = ..., timeout: float = ...) -> Any: ...
+    ) -> tuple[int, int]: ...
     def close(self) -> None: ...
 
 

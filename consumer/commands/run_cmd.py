@@ -35,7 +35,9 @@ def register(app: typer.Typer) -> None:
         try:
             settings = load_settings()
             configure_logging(settings.log_level, settings.log_format)
-            pipeline = Pipeline(settings, until_idle_s=until_idle, max_events=max_events)
+            pipeline = Pipeline.from_settings(
+                settings, until_idle_s=until_idle, max_events=max_events
+            )
             stop = threading.Event()
             restore = install_signal_handlers(stop)
             try:

@@ -88,10 +88,13 @@ class ConnectClient:
             response.status_code, response.content, count, response.headers.get("retry-after")
         )
 
+    def send(self, literals: Sequence[str]) -> list[str]:
+        """Send pre-encoded literals as one mutation (the ``SendFn`` of pipeline and ops)."""
+        return self.create_signals_raw(build_mutation(literals), len(literals))
+
     def create_signals(self, signals: Sequence[Signal]) -> list[str]:
         """Encode and send ``signals`` (at most 500) in one mutation."""
-        literals = [encode_input(s.as_input()) for s in signals]
-        return self.create_signals_raw(build_mutation(literals), len(literals))
+        return self.send([encode_input(s.as_input()) for s in signals])
 
     def close(self) -> None:
         """Close the connection pool."""

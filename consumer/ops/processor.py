@@ -64,15 +64,10 @@ class Wiring:
             self.encode = encode_input
         if self.send is None and sending:
             from consumer.connect.client import ConnectClient
-            from consumer.signals.graphql_literal import build_mutation
 
             client = ConnectClient(settings)
             self.closers.append(client.close)
-
-            def send(literals: Sequence[str]) -> list[str]:
-                return client.create_signals_raw(build_mutation(literals), len(literals))
-
-            self.send = send
+            self.send = client.send
 
     def dead_letter_sink(self, settings: Settings, topic: str) -> DeadLetterSink:
         """A sink writing to ``topic``; the topic is created first when it is missing."""

@@ -1,6 +1,7 @@
 """The consumer pipeline: poll loop, batching, offsets, dead letters, rebalance, health.
 
-``Pipeline(settings).run(stop_event)`` is the whole consumer; ``signals-consumer run`` wraps it.
+``Pipeline.from_settings(settings).run(stop_event)`` is the whole consumer; ``signals-consumer
+run`` wraps it.
 docs/pipeline.md describes the commit protocol and the ordering guarantee.
 """
 

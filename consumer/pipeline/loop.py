@@ -1,4 +1,4 @@
-"""``Pipeline(settings).run(stop)``: the poll loop binding the engine to Kafka.
+"""``Pipeline.from_settings(settings).run(stop)``: the poll loop binding the engine to Kafka.
 
 Commit protocol (docs/pipeline.md has the long form):
 
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from consumer.config import Settings, require
@@ -34,18 +35,52 @@ from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.pipeline.progress import PartitionProgress, label, unattended
 from consumer.pipeline.rebalance import RebalanceHandler
 from consumer.pipeline.topics import ensure_topic
-from consumer.signals.model import Signal
-from consumer.types import DelayFn, FastFn, KafkaMessage, SendFn
+from consumer.types import (
+    DelayFn,
+    EncodeFn,
+    FastFn,
+    KafkaConsumer,
+    KafkaProducer,
+    SendFn,
+    TranslateFn,
+)
 
 if TYPE_CHECKING:
-    from consumer.translate import Translator
+    from confluent_kafka import KafkaError
 
-__all__ = ["Pipeline"]
+    from consumer.types import TopicPartition
+
+__all__ = ["Parts", "Pipeline"]
 
 COMMIT_INTERVAL_S = 1.0
 OBSERVE_INTERVAL_S = 2.0
 POLL_TIMEOUT_S = 0.1
 BUSY_POLL_TIMEOUT_S = 0.005
+
+
+def _health_state(settings: Settings) -> HealthState:
+    return HealthState(
+        progress_timeout_s=settings.health_progress_timeout_s,
+        loop_stall_s=LOOP_STALL_S + settings.drain_timeout_s,  # a revoke may hold the loop
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What a :class:`Pipeline` runs on (``Pipeline.from_settings`` builds the real ones)."""
+
+    consumer: KafkaConsumer
+    producer: KafkaProducer
+    translate: TranslateFn
+    send: SendFn
+    encode: EncodeFn
+    delay: DelayFn
+    fast: FastFn | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    #: the port of the started operations HTTP server, if any
+    health_port: int | None = None
+    #: closed after the loop in reverse order (before them: workers, DLQ queue, consumer)
+    closers: tuple[Callable[[], object], ...] = ()
 
 
 class Pipeline:
@@ -54,122 +89,130 @@ class Pipeline:
     def __init__(
         self,
         settings: Settings,
+        parts: Parts,
         *,
         until_idle_s: float | None = None,
         max_events: int | None = None,
-        translate: Callable[[KafkaMessage], Signal] | None = None,
-        send: SendFn | None = None,
+        health: HealthState | None = None,
     ) -> None:
-        require(settings, "connect_api_key")
-        if not settings.topics and not settings.topic_pattern:
-            raise ConfigurationError(
-                "SIGNALS_TOPICS or SIGNALS_TOPIC_PATTERN is required", setting="SIGNALS_TOPICS"
-            )
         self.settings = settings
         self.until_idle_s = until_idle_s
         self.max_events = max_events
-        self._translate = translate
-        self._send = send
-        self.metrics = Metrics()
-        self.health = HealthState(
-            progress_timeout_s=settings.health_progress_timeout_s,
-            loop_stall_s=LOOP_STALL_S + settings.drain_timeout_s,  # a revoke may hold the loop
-        )
+        self.metrics = parts.metrics
+        self.health = health or _health_state(settings)
+        self.health_port = parts.health_port
         self.progress = PartitionProgress()
         self._lags: dict[TopicPartitionKey, int] = {}
         self.log = get_logger("pipeline")
         self.consumed = 0
-        self.health_port: int | None = None
-        self._closers: list[Callable[[], Any]] = []
+        self.consumer = parts.consumer
+        self.producer = parts.producer
+        self.engine = Engine(
+            settings,
+            translate=parts.translate,
+            encode=parts.encode,
+            send=parts.send,
+            dlq_producer=parts.producer,
+            pause=lambda tps: self._partitions("pause", tps),
+            resume=lambda tps: self._partitions("resume", tps),
+            seek=self._seek,
+            delay=parts.delay,
+            metrics=self.metrics,
+            fast=parts.fast,
+        )
+        self.rebalance = RebalanceHandler(self.engine, self._commit_sync, settings.drain_timeout_s)
+        # closed in reverse order: workers, then the DLQ producer's queue, then the consumer
+        producer = parts.producer
+        self._closers: list[Callable[[], object]] = [
+            *parts.closers,
+            parts.consumer.close,
+            lambda: producer.flush(5),
+            self.engine.pool.shutdown,
+        ]
+        now = time.monotonic()
+        self._last_commit = self._last_observe = self._last_message = now
+        self._next_idle_check = 0.0
+        self._next_commit = now + COMMIT_INTERVAL_S
 
-    # --- wiring -------------------------------------------------------------------------------
-    def _build(self) -> None:
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        until_idle_s: float | None = None,
+        max_events: int | None = None,
+        translate: TranslateFn | None = None,
+        send: SendFn | None = None,
+    ) -> Pipeline:
+        """The real consumer, DLQ producer, translator and Connect client (``translate`` and
+        ``send`` replace the last two). The operations HTTP server starts first: it answers
+        "starting" while the rest is built."""
         from confluent_kafka import Consumer, Producer
         from confluent_kafka.admin import AdminClient
 
         from consumer.connect.backoff import Backoff
-        from consumer.kafka_config import admin_config, consumer_config, producer_config
+        from consumer.connect.client import ConnectClient
+        from consumer.kafka_config import (
+            admin_config,
+            consumer_config,
+            dlq_topic_config,
+            producer_config,
+        )
         from consumer.signals.graphql_literal import encode_input
-
-        s = self.settings
-        ensure_topic(AdminClient(admin_config(s)), s.dlq_topic, s.dlq_partitions)
-        fast: FastFn | None = None
-        if self._translate is not None:
-            translate = self._translate
-        else:
-            translator = self._default_translator()
-            translate = translator.translate
-            if translator.fast_path is not None:
-                fast = translator.fast_path.literal
-        send = self._send or self._default_sender()
-        conf = consumer_config(s, extra={"on_commit": self._on_commit})
-        if str(conf.get("enable.auto.commit", "true")).lower() not in {"false", "0"}:
-            raise ConfigurationError("enable.auto.commit must be false for the pipeline")
-        consumer = Consumer(conf)
-        producer = Producer(producer_config(s))
-        backoff = Backoff(s.retry_initial_backoff_ms, s.retry_max_backoff_ms)
-        self.attach(
-            consumer,
-            producer,
-            translate=translate,
-            send=send,
-            encode=encode_input,
-            delay=backoff.next_delay_s,
-            fast=fast,
-        )
-
-    def attach(
-        self,
-        consumer: Any,
-        producer: Any,
-        *,
-        translate: Callable[[KafkaMessage], Signal],
-        send: SendFn,
-        encode: Callable[[Mapping[str, Any]], str],
-        delay: DelayFn,
-        fast: FastFn | None = None,
-    ) -> None:
-        """Wire the engine to a consumer and a DLQ producer (``run`` does it; tests use fakes)."""
-        self.consumer = consumer
-        self.producer = producer
-        self.engine = Engine(
-            self.settings,
-            translate=translate,
-            encode=encode,
-            send=send,
-            dlq_producer=producer,
-            pause=lambda tps: self._partitions("pause", tps),
-            resume=lambda tps: self._partitions("resume", tps),
-            seek=self._seek,
-            delay=delay,
-            metrics=self.metrics,
-            fast=fast,
-        )
-        # closed in reverse order: workers, then the DLQ producer's queue, then the consumer
-        self._closers += [consumer.close, lambda: producer.flush(5), self.engine.pool.shutdown]
-        self.rebalance = RebalanceHandler(
-            self.engine, self._commit_sync, self.settings.drain_timeout_s
-        )
-
-    def _default_translator(self) -> Translator:
         from consumer.translate import Translator
 
-        translator = Translator(self.settings)
-        self._closers.append(translator.close)
-        return translator
+        s = settings
+        require(s, "connect_api_key")
+        if not s.topics and not s.topic_pattern:
+            raise ConfigurationError(
+                "SIGNALS_TOPICS or SIGNALS_TOPIC_PATTERN is required", setting="SIGNALS_TOPICS"
+            )
+        metrics, health = Metrics(), _health_state(s)
+        closers: list[Callable[[], object]] = []
+        try:
+            port = None
+            if s.metrics_port:
+                server = HealthServer(s.metrics_host, s.metrics_port, health, metrics)
+                server.start()
+                closers.append(server.stop)
+                port = server.port
+            admin = AdminClient(admin_config(s))
+            ensure_topic(admin, s.dlq_topic, s.dlq_partitions, config=dlq_topic_config(s))
+            fast: FastFn | None = None
+            if translate is None:
+                translator = Translator(s, notices=metrics.notices)
+                closers.append(translator.close)
+                translate = translator.translate
+                fast = translator.fast_path.literal if translator.fast_path else None
+            if send is None:
+                client = ConnectClient(s)
+                closers.append(client.close)
+                send = client.send
+            bound: list[Pipeline] = []  # the pipeline, once built (before any commit)
 
-    def _default_sender(self) -> SendFn:
-        from consumer.connect.client import ConnectClient
-        from consumer.signals.graphql_literal import build_mutation
+            def on_commit(err: KafkaError | None, partitions: list[TopicPartition]) -> None:
+                bound[0]._on_commit(err, partitions)
 
-        client = ConnectClient(self.settings)
-        self._closers.append(client.close)
-
-        def send(literals: Sequence[str]) -> list[str]:
-            ids: list[str] = client.create_signals_raw(build_mutation(literals), len(literals))
-            return ids
-
-        return send
+            conf = consumer_config(s, extra={"on_commit": on_commit})
+            parts = Parts(
+                consumer=cast("KafkaConsumer", Consumer(conf)),
+                producer=Producer(producer_config(s)),
+                translate=translate,
+                send=send,
+                encode=encode_input,
+                delay=Backoff(s.retry_initial_backoff_ms, s.retry_max_backoff_ms).next_delay_s,
+                fast=fast,
+                metrics=metrics,
+                health_port=port,
+                closers=tuple(closers),
+            )
+        except BaseException:
+            for close in reversed(closers):
+                close()
+            raise
+        pipeline = cls(s, parts, until_idle_s=until_idle_s, max_events=max_events, health=health)
+        bound.append(pipeline)
+        return pipeline
 
     # --- Kafka edge ---------------------------------------------------------------------------
     def _partitions(self, action: str, tps: list[TopicPartitionKey]) -> None:
@@ -238,14 +281,6 @@ class Pipeline:
     def run(self, stop: threading.Event) -> ExitCode:
         """Consume until ``stop`` (or idle / max events); returns the exit code."""
         try:
-            s = self.settings
-            if s.metrics_port:  # first: /healthz and /readyz answer "starting" while we build
-                server = HealthServer(s.metrics_host, s.metrics_port, self.health, self.metrics)
-                server.start()
-                self.health_port = server.port
-                self._closers.append(server.stop)
-            if not hasattr(self, "engine"):
-                self._build()
             return self._loop(stop)
         finally:
             for close in reversed(self._closers):
@@ -287,7 +322,7 @@ class Pipeline:
                 if msg.error() is not None:
                     code = self._kafka_error(msg.error()) or code
                     continue
-                if engine.on_message(cast("KafkaMessage", msg)):
+                if engine.on_message(msg):
                     self.consumed += 1
                     self._last_message = time.monotonic()
             if code != ExitCode.OK:

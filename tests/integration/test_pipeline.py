@@ -106,7 +106,7 @@ def running(pipeline: Pipeline) -> Iterator[tuple[threading.Event, list[int]]]:
 
 def run_until_idle(settings: Settings, idle_s: float = 2.0, **kwargs: Any) -> Pipeline:
     """Run a pipeline in-process with ``--until-idle``; asserts exit code 0."""
-    pipeline = Pipeline(settings, until_idle_s=idle_s, **kwargs)
+    pipeline = Pipeline.from_settings(settings, until_idle_s=idle_s, **kwargs)
     with running(pipeline) as (_stop, result):
         deadline = time.monotonic() + 90
         while not result and time.monotonic() < deadline:
@@ -264,7 +264,7 @@ def test_refused_api_key_commits_nothing_and_is_not_ready(
         connect_api_key="wrong-key",
         metrics_port=free_port(),
     )
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline.from_settings(settings)
     with running(pipeline) as (stop, result):
         deadline = time.monotonic() + 60
         status, body = 0, b""

@@ -48,7 +48,7 @@ def test_throttling_burst_is_honoured_without_leaving_the_group(
     produce_events(kafka_bootstrap, schema_registry_url, topic, [cart_event(n) for n in range(40)])
     settings = pipeline_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
     sandbox.set_faults(throttle_next=3, retry_after_s=1)
-    pipeline = Pipeline(settings, until_idle_s=2.0)
+    pipeline = Pipeline.from_settings(settings, until_idle_s=2.0)
     with running(pipeline) as (_stop, result):
         wait_for(lambda: bool(result), 90)
     assert result == [0]
@@ -86,7 +86,7 @@ def test_deep_partitions_pause_alone_on_the_broker_and_lose_nothing(
     )
     sandbox.set_faults(latency_ms=50)
     try:
-        pipeline = Pipeline(settings, until_idle_s=2.0)
+        pipeline = Pipeline.from_settings(settings, until_idle_s=2.0)
         with running(pipeline) as (_stop, result):
             wait_for(lambda: bool(result), 120)
     finally:
@@ -108,7 +108,10 @@ def test_rebalance_between_two_members_loses_nothing(
     topic = make_topic(partitions=4)
     produce_events(kafka_bootstrap, schema_registry_url, topic, [cart_event(n) for n in range(200)])
     settings = pipeline_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
-    first, second = Pipeline(settings, until_idle_s=4.0), Pipeline(settings, until_idle_s=4.0)
+    first, second = (
+        Pipeline.from_settings(settings, until_idle_s=4.0),
+        Pipeline.from_settings(settings, until_idle_s=4.0),
+    )
     with running(first) as (_s1, r1):
         wait_for(lambda: first.metrics.totals()["delivered"] > 0)
         with running(second) as (_s2, r2):

@@ -97,8 +97,8 @@ def test_partitions_revoked_while_paused_are_consumed_when_they_come_back(
     all_four = {(topic, p) for p in range(4)}
     api_a = SwitchableApi()
     api_a.throttle.set()
-    first = Pipeline(settings, send=api_a)
-    second = Pipeline(settings, send=SwitchableApi())
+    first = Pipeline.from_settings(settings, send=api_a)
+    second = Pipeline.from_settings(settings, send=SwitchableApi())
     with running(first) as (_stop_a, result_a):
         wait_for(lambda: paused(first) == all_four, 60, "A paused for its retry")
         with running(second) as (_stop_b, result_b):

@@ -14,6 +14,7 @@ from confluent_kafka import TopicPartition
 
 from consumer.errors import ApiThrottled, ExitCode
 from consumer.pipeline import Pipeline
+from consumer.pipeline.loop import Parts
 
 from .fakes import FakeMessage, FakeProducer, ScriptedSender, settings, translate_literal
 
@@ -86,16 +87,15 @@ class FakeConsumer:
 
 
 def _pipeline(consumer: FakeConsumer, producer: FakeProducer, send: Any, **over: Any) -> Pipeline:
-    pipeline = Pipeline(settings(**over), until_idle_s=over.pop("idle", 0.3))
-    pipeline.attach(
-        consumer,
-        producer,
+    parts = Parts(
+        consumer=consumer,
+        producer=producer,
         translate=translate_literal,
         send=send,
         encode=lambda obj: str(obj["identifiableAttributes"]),
         delay=lambda attempt, retry_after: 0.05,
     )
-    return pipeline
+    return Pipeline(settings(**over), parts, until_idle_s=over.pop("idle", 0.3))
 
 
 def test_until_idle_stops_after_everything_is_committed() -> None:
