@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1
-# connect-signals-consumer: `signals-consumer run` (default) or any other subcommand, e.g.
-#   docker run --rm IMAGE sandbox --host 0.0.0.0
-# Stage 1 builds the wheels (ours, the native fast path's with Rust, every dependency's);
-# stage 2 installs them into a venv without a compiler, pip cache or source tree, and runs as
-# the numeric non-root user 10001.
+# connect-signals-consumer: `signals-consumer run` (default) or any other runtime subcommand.
+# Stage `build` builds the wheels (ours without the sandbox, the native fast path's with Rust,
+# every dependency's); the final stage `runtime` installs them into a venv without a compiler,
+# pip cache or source tree, and runs as the numeric non-root user 10001. The Connect sandbox is
+# not in it: `docker build --target sandbox` makes a separate image of the stand-in
+# (connect_sandbox/ and its `sandbox` extra), which docker-compose.yml uses.
 
 ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
@@ -30,6 +31,30 @@ COPY consumer ./consumer
 COPY schemas ./schemas
 COPY native ./native
 RUN pip wheel --wheel-dir /wheels . ./native
+
+FROM build AS build-sandbox
+COPY connect_sandbox ./connect_sandbox
+RUN pip wheel --wheel-dir /wheels-sandbox --find-links=/wheels ".[sandbox]"
+
+FROM ${PYTHON_IMAGE} AS sandbox
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+RUN --mount=type=bind,from=build-sandbox,source=/wheels-sandbox,target=/wheels \
+    python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-index --find-links=/wheels \
+       "connect-signals-consumer[sandbox]" \
+    && groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin app
+WORKDIR /tmp
+USER 10001:10001
+EXPOSE 8080
+ENTRYPOINT ["signals-consumer"]
+CMD ["sandbox", "--host", "0.0.0.0"]
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="connect-signals-consumer" \

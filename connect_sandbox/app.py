@@ -6,11 +6,14 @@
 ``GET /``                   the contacts page
 ``GET /contacts/{id}``      a contact's activity feed and sessions
 ``GET /admin/stats``        counters (requests by outcome, signals by outcome and reason,
-                            faults by kind), the fault settings, stored row counts, and
+                            signals that "may be discarded by Connect", faults by kind), the
+                            fault settings, the error dialect, stored row counts, and
                             ``latency`` with ``--record-latency``
 ``GET /admin/faults``       the fault settings and their runtime state
 ``POST /admin/faults``      replace the fault settings (JSON object of :class:`Faults` fields;
                             missing fields take their no-fault defaults)
+``GET /admin/settings``     ``{"error_dialect": "realistic" | "indexed"}``
+``POST /admin/settings``    change the error dialect (``{"error_dialect": "indexed"}``)
 ``POST /admin/reset``       zero the counters; ``{"data": true}`` also deletes all data
 ``POST /admin/contacts``    create a contact (``contactKey``/``email``/``sms``/``whatsapp``)
 ==========================  ===============================================================
@@ -27,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from connect_sandbox.dialect import GATEWAY_TIMEOUT_BODY, ErrorDialect, rate_limit_body
 from connect_sandbox.endpoint import error_body, handle_graphql
 from connect_sandbox.faults import Decision, FaultKind, Faults
 from connect_sandbox.jsontext import dumps
@@ -75,13 +79,20 @@ async def graphql(request: Request) -> Response:
     if decision.latency_s:
         sandbox.stats.fault(FaultKind.LATENCY.value)
         await asyncio.sleep(decision.latency_s)
-    if decision.status != 200:
+    if decision.kind is FaultKind.RATE_LIMIT:
+        sandbox.stats.fault(FaultKind.RATE_LIMIT.value)
+        sandbox.stats.request("rate_limited")
+        retry_after_ms = round((decision.retry_after_s or 0.0) * 1000)
+        return _json(rate_limit_body(retry_after_ms))
+    if decision.kind in _FAULT_ANSWERS:
         return _fault_answer(sandbox, decision)
     reply = handle_graphql(sandbox, body, request.headers.get("x-api-key"))
     sandbox.stats.request(reply.outcome)
-    if decision.kind is FaultKind.TIMEOUT:
-        sandbox.stats.fault(FaultKind.TIMEOUT.value)
+    if decision.kind in (FaultKind.TIMEOUT, FaultKind.GATEWAY_TIMEOUT):
+        sandbox.stats.fault(decision.kind.value)
         await asyncio.sleep(decision.hold_s)
+    if decision.kind is FaultKind.GATEWAY_TIMEOUT:
+        return _json(GATEWAY_TIMEOUT_BODY, 504)
     return _json(reply.body, reply.status)
 
 
@@ -114,6 +125,7 @@ async def stats(request: Request) -> Response:
         "faults_active": sandbox.faults.state(),
         "stored": sandbox.store.counts(),
         "tier": sandbox.config.tier,
+        "error_dialect": sandbox.error_dialect.value,
         "benchmark": sandbox.config.benchmark,
     }
     if sandbox.latency is not None:
@@ -157,6 +169,26 @@ async def faults(request: Request) -> Response:
         sandbox.faults.replace(settings)
         _log.info("sandbox_faults_set", **settings.as_dict())
     return _json(sandbox.faults.state())
+
+
+async def settings(request: Request) -> Response:
+    """GET /admin/settings: ``{"error_dialect": ...}``; POST: change it."""
+    sandbox = _sandbox(request)
+    if request.method == "POST":
+        data = await _body(request)
+        if isinstance(data, str):
+            return _json({"error": data}, 400)
+        unknown = set(data) - {"error_dialect"}
+        if unknown:
+            return _json({"error": f"unknown settings: {', '.join(sorted(unknown))}"}, 400)
+        if "error_dialect" in data:
+            try:
+                sandbox.error_dialect = ErrorDialect(data["error_dialect"])
+            except ValueError:
+                choices = ", ".join(ErrorDialect)
+                return _json({"error": f"error_dialect must be one of {choices}"}, 400)
+            _log.info("sandbox_settings_set", error_dialect=sandbox.error_dialect.value)
+    return _json({"error_dialect": sandbox.error_dialect.value})
 
 
 async def reset(request: Request) -> Response:
@@ -208,6 +240,7 @@ def create_app(sandbox: Sandbox) -> Starlette:
             Route("/contacts/{contact_id}", contact, methods=["GET"]),
             Route("/admin/stats", stats, methods=["GET"]),
             Route("/admin/faults", faults, methods=["GET", "POST"]),
+            Route("/admin/settings", settings, methods=["GET", "POST"]),
             Route("/admin/reset", reset, methods=["POST"]),
             Route("/admin/contacts", add_contact, methods=["POST"]),
         ]

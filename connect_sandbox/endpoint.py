@@ -7,10 +7,10 @@ Answers (status, JSON body):
 * a body that is not ``{"query": str, "variables"?: object, "operationName"?: str}``: 400,
   code ``BAD_REQUEST``;
 * a syntax error: 400, ``GRAPHQL_PARSE_FAILED``; a document the schema rejects: 400,
-  ``GRAPHQL_VALIDATION_FAILED`` (with ``extensions.index`` when the error lies inside one of
-  the ``signals`` literals);
-* otherwise 200 with graphql-core's execution result (``BAD_USER_INPUT`` comes from the
-  resolver, see :mod:`.service`).
+  ``GRAPHQL_VALIDATION_FAILED`` (in the ``indexed`` dialect with ``extensions.index`` when the
+  error lies inside one of the ``signals`` literals);
+* otherwise 200 with graphql-core's execution result; a refused mutation is worded by
+  :mod:`.dialect` (``data`` null and domain codes, or ``BAD_USER_INPUT`` with indexes).
 
 ``createSignals`` documents with inline literals take :mod:`.fastpath` when they can.
 """
@@ -32,6 +32,7 @@ from graphql.language import (
 )
 from graphql.pyutils import AwaitableOrValue
 
+from connect_sandbox.dialect import ErrorDialect, Rejected
 from connect_sandbox.fastpath import make_splitter
 from connect_sandbox.schema import SCHEMA, RequestContext
 from connect_sandbox.service import Sandbox
@@ -103,11 +104,25 @@ def _formatted(error: GraphQLError, code: str, starts: list[int]) -> dict[str, A
     return {**out, "extensions": extensions}
 
 
+def _rejected(error: Rejected, located: dict[str, Any]) -> Reply:
+    """The answer to a refused mutation: one ``errors[]`` item per entry, each ``located``."""
+    errors = [
+        {"message": e["message"], **located, "extensions": e["extensions"]} for e in error.entries
+    ]
+    data = None if error.data_null else {"createSignals": None}
+    return Reply(200, {"data": data, "errors": errors}, "rejected")
+
+
 def _result(result: AwaitableOrValue[ExecutionResult]) -> Reply:
     assert isinstance(result, ExecutionResult), "the resolvers are synchronous"
     if result.data is None and result.errors:  # variables that do not coerce: nothing ran
         errors = [_formatted(e, "BAD_USER_INPUT", []) for e in result.errors]
         return Reply(400, {"errors": errors}, "invalid")
+    for error in result.errors or ():
+        if isinstance(error.original_error, Rejected):
+            shown: dict[str, Any] = dict(error.formatted)
+            located: dict[str, Any] = {k: shown[k] for k in ("locations", "path") if k in shown}
+            return _rejected(error.original_error, located)
     body: dict[str, Any] = {"data": result.data}
     outcome = "ok"
     if result.errors:
@@ -134,17 +149,9 @@ def _plain_create(sandbox: Sandbox, signals: list[Any], location: dict[str, int]
     """
     try:
         ids = sandbox.create_signals(signals)
-    except GraphQLError as error:
-        formatted: dict[str, Any] = {"message": error.message}
-        if location is not None:
-            formatted["locations"] = [location]
-        formatted["path"] = ["createSignals"]
-        if error.extensions:
-            formatted["extensions"] = error.extensions
-        outcome = (
-            "rejected" if (error.extensions or {}).get("code") == "BAD_USER_INPUT" else "failed"
-        )
-        return Reply(200, {"data": {"createSignals": None}, "errors": [formatted]}, outcome)
+    except Rejected as error:
+        located: dict[str, Any] = {} if location is None else {"locations": [location]}
+        return _rejected(error, {**located, "path": ["createSignals"]})
     return Reply(200, {"data": {"createSignals": {"signalIds": ids}}}, "ok")
 
 
@@ -169,7 +176,8 @@ def handle_graphql(sandbox: Sandbox, body: bytes, api_key: str | None) -> Reply:
         return Reply(400, {"errors": [_formatted(error, "GRAPHQL_PARSE_FAILED", [])]}, "invalid")
     errors = validate(SCHEMA, document)
     if errors:
-        starts = _signal_spans(document)
+        indexed = sandbox.error_dialect is ErrorDialect.INDEXED
+        starts = _signal_spans(document) if indexed else []
         formatted = [_formatted(e, "GRAPHQL_VALIDATION_FAILED", starts) for e in errors]
         return Reply(400, {"errors": formatted}, "invalid")
     result = execute(

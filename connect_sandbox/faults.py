@@ -6,9 +6,15 @@ any) that request gets, with a ``random.Random`` seeded from ``--seed`` and re-s
 the settings change, so a run with the same settings and requests is repeatable.
 
 Order of decisions for one request: ``latency_ms`` (always added), the outage window
-(503), ``throttle_next`` (429 for the next N requests), then one random draw shared by
-``throttle_rate`` (429), ``error_rate`` (500), ``unavailable_rate`` (503) and ``timeout_rate``
-(answer normally, but only after ``timeout_delay_s``).
+(503), ``throttle_next`` (429 for the next N requests), ``rate_limit_next`` (Cosmo's
+``RATE_LIMIT_EXCEEDED`` in a 200 for the next N), ``gateway_timeout_next`` (the next N answered
+504 after ``gateway_timeout_s``), then one random draw shared by ``throttle_rate`` (429),
+``rate_limit_rate`` (200 ``RATE_LIMIT_EXCEEDED``), ``error_rate`` (500), ``unavailable_rate``
+(503), ``timeout_rate`` (answer normally, but only after ``timeout_delay_s``) and
+``gateway_timeout_rate``. A rate-limited request is not processed; a gateway-timed-out one is
+(the work behind a gateway goes on after it gives up), and answered
+``{"message": "Endpoint request timed out"}`` with 504. ``retry_after_s`` is both the
+``Retry-After`` header of a 429 and the ``retryAfterMs`` hint of a rate limit.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ class FaultKind(StrEnum):
     """What a request got instead of (or on top of) a normal answer."""
 
     THROTTLE = "throttle"
+    RATE_LIMIT = "rate_limit"
+    GATEWAY_TIMEOUT = "gateway_timeout"
     ERROR = "error"
     UNAVAILABLE = "unavailable"
     TIMEOUT = "timeout"
@@ -53,9 +61,22 @@ class Faults:
     latency_ms: float = 0.0
     outage_s: float = 0.0
     outage_mode: OutageMode = "503"
+    rate_limit_rate: float = 0.0
+    rate_limit_next: int = 0
+    gateway_timeout_rate: float = 0.0
+    gateway_timeout_next: int = 0
+    #: the hold before a 504 (API Gateway's integration limit is about 29 s)
+    gateway_timeout_s: float = 29.0
 
     def __post_init__(self) -> None:
-        rates = (self.throttle_rate, self.error_rate, self.unavailable_rate, self.timeout_rate)
+        rates = (
+            self.throttle_rate,
+            self.rate_limit_rate,
+            self.error_rate,
+            self.unavailable_rate,
+            self.timeout_rate,
+            self.gateway_timeout_rate,
+        )
         if any(not 0.0 <= rate <= 1.0 for rate in rates):
             raise ValueError("fault rates must be between 0 and 1")
         if sum(rates) > 1.0 + 1e-9:
@@ -66,11 +87,15 @@ class Faults:
             self.timeout_delay_s,
             self.latency_ms,
             self.outage_s,
+            self.rate_limit_next,
+            self.gateway_timeout_next,
+            self.gateway_timeout_s,
         )
         if any(not math.isfinite(value) or value < 0 for value in numbers):
             raise ValueError(
-                "throttle_next, retry_after_s, timeout_delay_s, latency_ms and "
-                "outage_s must be finite and >= 0"
+                "throttle_next, retry_after_s, timeout_delay_s, latency_ms, outage_s, "
+                "rate_limit_next, gateway_timeout_next and gateway_timeout_s must be finite "
+                "and >= 0"
             )
         if self.outage_mode not in ("503", "refuse"):
             raise ValueError("outage_mode must be '503' or 'refuse'")
@@ -113,6 +138,11 @@ FAULT_FIELDS: Final[dict[str, type]] = {
     "latency_ms": float,
     "outage_s": float,
     "outage_mode": str,
+    "rate_limit_rate": float,
+    "rate_limit_next": int,
+    "gateway_timeout_rate": float,
+    "gateway_timeout_next": int,
+    "gateway_timeout_s": float,
 }
 
 
@@ -120,17 +150,19 @@ FAULT_FIELDS: Final[dict[str, type]] = {
 class Decision:
     """The fault for one request; ``kind`` None means no fault besides ``latency_s``.
 
-    ``status`` is the HTTP status of a fault answer (429, 500, 503; 200 means answer
-    normally); ``retry_after_s`` goes into the ``Retry-After`` header of a 429. ``latency_s``
-    is slept before anything else; ``hold_s`` is slept after the request was processed, before
-    the answer is sent (``TIMEOUT``: the work is done, the client has given up).
+    ``status`` is the HTTP status of a fault answer (429, 500, 503, and 200 for
+    ``RATE_LIMIT``; 200 with no kind means answer normally); ``retry_after_s`` goes into the
+    ``Retry-After`` header of a 429 and ``retryAfterMs`` of a rate limit. ``latency_s`` is
+    slept before anything else; ``hold_s`` is slept after the request was processed, before the
+    answer is sent (``TIMEOUT`` and ``GATEWAY_TIMEOUT``: the work is done, the client has given
+    up).
     """
 
     kind: FaultKind | None = None
     status: int = 200
     latency_s: float = 0.0
     hold_s: float = 0.0
-    retry_after_s: int | None = None
+    retry_after_s: float | None = None
 
 
 class FaultInjector:
@@ -149,6 +181,8 @@ class FaultInjector:
         self._faults = Faults()
         self._random = random.Random(seed)
         self._throttle_left = 0
+        self._rate_limit_left = 0
+        self._gateway_timeout_left = 0
         self._outage_until = 0.0
         self.replace(faults or Faults())
 
@@ -158,6 +192,8 @@ class FaultInjector:
             self._faults = faults
             self._random = random.Random(self._seed)
             self._throttle_left = faults.throttle_next
+            self._rate_limit_left = faults.rate_limit_next
+            self._gateway_timeout_left = faults.gateway_timeout_next
             # "refuse" outages are made by stopping the process (CLI / test fixture), not here.
             in_process = faults.outage_s and faults.outage_mode == "503"
             self._outage_until = self._clock() + faults.outage_s if in_process else 0.0
@@ -169,6 +205,8 @@ class FaultInjector:
             return {
                 **self._faults.as_dict(),
                 "throttle_next_left": self._throttle_left,
+                "rate_limit_next_left": self._rate_limit_left,
+                "gateway_timeout_next_left": self._gateway_timeout_left,
                 "outage_left_s": round(outage_left, 3),
             }
 
@@ -180,13 +218,27 @@ class FaultInjector:
             if self._outage_until and self._clock() < self._outage_until:
                 return Decision(FaultKind.OUTAGE, 503, latency)
             retry_after = math.ceil(faults.retry_after_s)
+            throttle = Decision(FaultKind.THROTTLE, 429, latency, retry_after_s=retry_after)
+            limited = Decision(
+                FaultKind.RATE_LIMIT, 200, latency, retry_after_s=faults.retry_after_s
+            )
+            gateway = Decision(FaultKind.GATEWAY_TIMEOUT, 504, latency, faults.gateway_timeout_s)
             if self._throttle_left > 0:
                 self._throttle_left -= 1
-                return Decision(FaultKind.THROTTLE, 429, latency, retry_after_s=retry_after)
+                return throttle
+            if self._rate_limit_left > 0:
+                self._rate_limit_left -= 1
+                return limited
+            if self._gateway_timeout_left > 0:
+                self._gateway_timeout_left -= 1
+                return gateway
             draw = self._random.random()
             edge = faults.throttle_rate
             if draw < edge:
-                return Decision(FaultKind.THROTTLE, 429, latency, retry_after_s=retry_after)
+                return throttle
+            edge += faults.rate_limit_rate
+            if draw < edge:
+                return limited
             edge += faults.error_rate
             if draw < edge:
                 return Decision(FaultKind.ERROR, 500, latency)
@@ -196,4 +248,7 @@ class FaultInjector:
             edge += faults.timeout_rate
             if draw < edge:
                 return Decision(FaultKind.TIMEOUT, 200, latency, faults.timeout_delay_s)
+            edge += faults.gateway_timeout_rate
+            if draw < edge:
+                return gateway
             return Decision(None, 200, latency)

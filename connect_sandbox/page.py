@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from connect_sandbox.schema import iso_ms
 from connect_sandbox.store import ContactRow, SessionRow, SignalRow
+from connect_sandbox.validation import missing_fields
 
 __all__ = ["contact_page", "index_page", "not_found_page"]
 
@@ -20,6 +21,7 @@ h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}
 th,td{border-bottom:1px solid #d8dee4;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f3f5f7}pre{margin:0;white-space:pre-wrap;font-size:.8rem}
+.warning{color:#9a4a00;margin:0 0 .3rem}
 .muted{color:#66727f}.session{border:1px solid #d8dee4;padding:.5rem 1rem;margin:1rem 0}
 """
 
@@ -65,11 +67,37 @@ def index_page(contacts: list[ContactRow], counts: dict[str, int], stats: dict[s
         )
     body = (
         "<h1>Connect sandbox: contacts</h1>"
-        f"{summary}{rows}"
+        f"{summary}{_doubtful(stats.get('may_be_discarded', {}))}{rows}"
         '<p class="muted">GraphQL endpoint: POST /graphql &middot; '
         '<a href="/admin/stats">counters</a></p>'
     )
     return _layout("Connect sandbox", body)
+
+
+def _doubtful(reported: dict[str, Any]) -> str:
+    """Accepted signals lacking a documented required field (Connect may drop them later)."""
+    total = reported.get("total", 0)
+    if not total:
+        return ""
+    lines = "".join(
+        f'<tr class="doubtful"><td>{escape(r["signalId"])}</td><td>{escape(r["signalType"])}</td>'
+        f"<td>{escape(', '.join(r['missing']))}</td></tr>"
+        for r in reversed(reported.get("recent", []))
+    )
+    return (
+        f'<h2 id="may-be-discarded">{total} accepted signals may be discarded by Connect</h2>'
+        '<p class="muted">They lack a field the documentation calls required; Connect answers '
+        "them with an id but may drop them afterwards. The latest:</p>"
+        '<table id="doubtful"><thead><tr><th>Signal</th><th>Type</th><th>Missing</th></tr>'
+        f"</thead><tbody>{lines}</tbody></table>"
+    )
+
+
+def _warning(content: dict[str, Any]) -> str:
+    missing = missing_fields(content)
+    if not missing:
+        return ""
+    return f'<p class="warning">may be discarded by Connect: no {escape(", ".join(missing))}</p>'
 
 
 def _signal_rows(signals: list[SignalRow] | tuple[SignalRow, ...], css_id: str) -> str:
@@ -80,7 +108,8 @@ def _signal_rows(signals: list[SignalRow] | tuple[SignalRow, ...], css_id: str) 
         f'<td>{iso_ms(s.received_ms)}</td><td class="signal-type">{escape(s.signal_type)}</td>'
         f"<td>{_text(s.name)}</td><td>{_text(s.session_id)}</td><td>{escape(s.app_key)}</td>"
         f"<td>{escape(s.identified_by)}</td><td>{'yes' if s.test else ''}</td>"
-        f"<td><pre>{escape(json.dumps(s.content, indent=1, ensure_ascii=False))}</pre></td></tr>"
+        f"<td>{_warning(s.content)}"
+        f"<pre>{escape(json.dumps(s.content, indent=1, ensure_ascii=False))}</pre></td></tr>"
         for s in signals
     )
     return (

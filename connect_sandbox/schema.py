@@ -3,7 +3,8 @@
 ``createSignals(signals: [SignalInput!]!)`` is the documented mutation; ``signalContent`` is a
 ``JSON`` scalar that accepts inline object and list literals (and variables). The Query type
 is the sandbox's own: the documentation publishes no query API for the activity feed, so these
-names are ours (see docs/sandbox.md).
+names are ours (see docs/sandbox.md); the contact list is ``sandboxContacts``, not ``contacts``,
+which is a real Connect query of another shape (reference 9).
 
 Resolvers read :class:`RequestContext` from ``info.context``: the :class:`~.service.Sandbox`
 and, on the fast path (:mod:`.fastpath`), the already parsed ``signals`` that replace the empty
@@ -107,7 +108,8 @@ type Contact {
 }
 
 type Query {
-  contacts(limit: Int = 100, offset: Int = 0): [Contact!]!
+  """The sandbox's own contact list (Connect's real contacts query returns a ContactConnection)."""
+  sandboxContacts(limit: Int = 100, offset: Int = 0): [Contact!]!
   contact(id: ID, contactKey: String, email: String, sms: String, whatsapp: String): Contact
   activityFeed(
     contactId: ID, contactKey: String, email: String, sms: String, whatsapp: String,
@@ -256,7 +258,7 @@ def _build() -> GraphQLSchema:
     resolvers: dict[str, dict[str, Any]] = {
         "Mutation": {"createSignals": _create_signals},
         "Query": {
-            "contacts": _contacts,
+            "sandboxContacts": _contacts,
             "contact": _one_contact,
             "activityFeed": _feed,
             "sessions": _sessions,

@@ -1,11 +1,12 @@
 """The sandbox's behaviour behind the GraphQL schema: validation, ids, contacts, counters.
 
 :meth:`Sandbox.create_signals` is the ``createSignals`` resolver's work: at most
-:data:`MAX_SIGNALS` signals; every signal checked with the shared rules
-(:func:`consumer.signals.rules.validate_input`, the same function the consumer runs before
-sending) against the configured tier and known app keys; any invalid signal rejects the whole
-mutation with a ``BAD_USER_INPUT`` error listing ``{index, field, reason}`` per violation;
-otherwise one uuid4 per signal, in order, and (unless in benchmark mode) the signals stored.
+:data:`MAX_SIGNALS` signals; every signal checked by the sandbox's own reading of the reference
+(:mod:`connect_sandbox.validation`, independent of the consumer's rules) against the configured
+tier and known app keys; any refused signal rejects the whole mutation, worded in the current
+error dialect (:mod:`connect_sandbox.dialect`); otherwise one uuid4 per signal, in order, and
+(unless in benchmark mode) the signals stored. Accepted signals that lack a field the
+documentation calls required are counted as "may be discarded by Connect" (page, admin API).
 With ``record_latency`` every accepted mutation is also shown to a
 :class:`~connect_sandbox.latency.LatencyRecorder` (the benchmarks' latency figures).
 """
@@ -20,16 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from graphql import GraphQLError
-
+from connect_sandbox.dialect import ErrorDialect, rejection, too_many
 from connect_sandbox.faults import FaultInjector, Faults
 from connect_sandbox.latency import LatencyRecorder
 from connect_sandbox.stats import Stats
 from connect_sandbox.store import Incoming, Store
+from connect_sandbox.validation import TIERS, Violation, check_signal
 from consumer.errors import ConfigurationError
-from consumer.signals.catalog import TIER_SIGNAL_TYPES
-from consumer.signals.model import Violation
-from consumer.signals.rules import NOT_ENTITLED, validate_input
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -61,9 +59,16 @@ class SandboxConfig:
     record_latency: bool = False
     seed: int = 0
     faults: Faults = field(default_factory=Faults)
+    #: how refusals are worded (``dialect.py``); changeable at runtime (``POST /admin/settings``)
+    error_dialect: ErrorDialect = ErrorDialect.REALISTIC
 
     def __post_init__(self) -> None:
-        if self.tier not in TIER_SIGNAL_TYPES:
+        if self.error_dialect not in tuple(ErrorDialect):
+            raise ConfigurationError(
+                f"unknown error dialect {self.error_dialect!r} (realistic, indexed)",
+                setting="--error-dialect",
+            )
+        if self.tier not in TIERS:
             raise ConfigurationError(
                 f"unknown subscription tier {self.tier!r} (pro, premium, ultimate)",
                 setting="--tier",
@@ -89,18 +94,18 @@ def uuid4_strings(count: int) -> list[str]:
     ]
 
 
-def _reason(violations: list[Violation]) -> str:
+def _reason(violations: tuple[Violation, ...]) -> str:
     first = violations[0]
-    if first.reason.startswith(NOT_ENTITLED):
+    if first.category == "NOT_ENTITLED":
         return "not_entitled"
-    if first.field == "appKey" and first.reason == "unknown app key":
+    if first.category == "APP_KEY":
         return "unknown_app_key"
-    return f"invalid:{first.field}"
+    return f"invalid:{first.path}"
 
 
 def _identity(attributes: Mapping[str, Any]) -> tuple[str, str]:
     for kind, value in attributes.items():
-        if value is not None:
+        if value is not None and value != "":
             return kind, value
     raise AssertionError("validated input without an identifiable attribute")  # pragma: no cover
 
@@ -114,6 +119,7 @@ class Sandbox:
         self.stats = Stats()
         self.faults = FaultInjector(config.faults, seed=config.seed)
         self.latency = LatencyRecorder(seed=config.seed) if config.record_latency else None
+        self.error_dialect = ErrorDialect(config.error_dialect)
         self._clock = clock
 
     def close(self) -> None:
@@ -137,28 +143,30 @@ class Sandbox:
             self.store.clear()
 
     def create_signals(self, inputs: Sequence[Any]) -> list[str]:
-        """Validate and accept ``inputs`` whole, or raise a BAD_USER_INPUT GraphQLError."""
+        """Validate and accept ``inputs`` whole, or raise :class:`~.dialect.Rejected`."""
         count = len(inputs)
         if count > MAX_SIGNALS:
             self.stats.rejected(Counter({"too_many_signals": count}))
-            raise GraphQLError(
-                f"at most {MAX_SIGNALS} signals per mutation, got {count}",
-                extensions={
-                    "code": "BAD_USER_INPUT",
-                    "violations": [],
-                    "maxSignals": MAX_SIGNALS,
-                    "signalCount": count,
-                },
-            )
+            raise too_many(self.error_dialect, count, MAX_SIGNALS)
         tier, app_keys = self.config.tier, self.config.app_keys
-        invalid: list[tuple[int, list[Violation]]] = []
+        invalid: list[tuple[int, tuple[Violation, ...]]] = []
+        doubtful: list[tuple[int, tuple[str, ...]]] = []
         for index, obj in enumerate(inputs):
-            violations = validate_input(obj, tier=tier, known_app_keys=app_keys)
-            if violations:
-                invalid.append((index, violations))
+            verdict = check_signal(obj, tier=tier, app_keys=app_keys)
+            if verdict.violations:
+                invalid.append((index, verdict.violations))
+            elif verdict.missing:
+                doubtful.append((index, verdict.missing))
         if invalid:
-            self._reject(count, invalid)
+            reasons: Counter[str] = Counter(_reason(found) for _, found in invalid)
+            if count > len(invalid):
+                reasons["batch_rejected"] = count - len(invalid)
+            self.stats.rejected(reasons)
+            raise rejection(self.error_dialect, invalid, count)
         ids = uuid4_strings(count)
+        for index, missing in doubtful:
+            content = inputs[index]["signalContent"]
+            self.stats.may_be_discarded(ids[index], content["signalType"], missing)
         if self.latency is not None:
             self.latency.observe(inputs, self.now_ms())
         if self.config.benchmark:
@@ -181,27 +189,3 @@ class Sandbox:
         discarded = self.store.add_signals(batch, self.now_ms())
         self.stats.accepted(count, discarded=len(discarded), stored=count - len(discarded))
         return ids
-
-    def _reject(self, count: int, invalid: list[tuple[int, list[Violation]]]) -> None:
-        reasons: Counter[str] = Counter(_reason(violations) for _, violations in invalid)
-        if count > len(invalid):
-            reasons["batch_rejected"] = count - len(invalid)
-        self.stats.rejected(reasons)
-        index, violations = invalid[0]
-        total = sum(len(v) for _, v in invalid)
-        message = (
-            f"signals[{index}].{violations[0].field}: {violations[0].reason} "
-            f"({total} violation{'s' if total != 1 else ''} in {len(invalid)} of {count} "
-            "signals; the mutation was rejected)"
-        )
-        raise GraphQLError(
-            message,
-            extensions={
-                "code": "BAD_USER_INPUT",
-                "violations": [
-                    {"index": i, "field": v.field, "reason": v.reason}
-                    for i, found in invalid
-                    for v in found
-                ],
-            },
-        )

@@ -3,13 +3,18 @@
 * ``requests``: GraphQL requests by outcome (``ok`` - accepted mutation, ``query``,
   ``rejected`` - BAD_USER_INPUT, ``invalid`` - parse/validation failure or variables that do
   not coerce, ``failed`` - another execution error, ``unauthorized``, ``bad_request``,
-  ``throttled``, ``error``, ``unavailable``, ``outage``); a timed-out request counts by its
+  ``throttled``, ``rate_limited``, ``gateway_timeout``, ``error``, ``unavailable``,
+  ``outage``); a timed-out request counts by its
   outcome and under ``faults.timeout``.
 * ``signals``: ``received`` (every signal of a parsed mutation), ``accepted`` (answered with an
   id), ``rejected`` and ``rejected_by_reason``, ``discarded_unknown_contact`` (accepted, but a
   contact key alone named no contact), ``stored``.
-* ``faults``: injected faults by kind (``throttle``, ``error``, ``unavailable``, ``timeout``,
-  ``outage``, ``latency``).
+* ``may_be_discarded``: accepted signals lacking a field the documentation calls required,
+  which Connect may discard after answering 200: ``total``, ``by_field``
+  (``"pageView.url": 3``) and ``recent`` (the last :data:`RECENT` such signals: ``signalId``,
+  ``signalType``, ``missing``).
+* ``faults``: injected faults by kind (``throttle``, ``rate_limit``, ``gateway_timeout``,
+  ``error``, ``unavailable``, ``timeout``, ``outage``, ``latency``).
 
 ``accepted + rejected == received``; signals of requests refused before parsing (auth, faults)
 are not counted as received.
@@ -18,10 +23,13 @@ are not counted as received.
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from typing import Any
+from collections import Counter, deque
+from typing import Any, Final
 
-__all__ = ["Stats"]
+__all__ = ["RECENT", "Stats"]
+
+#: How many "may be discarded" signals the counters remember one by one.
+RECENT: Final = 50
 
 
 class Stats:
@@ -34,6 +42,9 @@ class Stats:
         self._reasons: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._mutations: Counter[str] = Counter()
+        self._doubtful: Counter[str] = Counter()
+        self._doubtful_total = 0
+        self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
 
     def reset(self) -> None:
         """Zero every counter."""
@@ -44,8 +55,11 @@ class Stats:
                 self._reasons,
                 self._faults,
                 self._mutations,
+                self._doubtful,
             ):
                 counter.clear()
+            self._doubtful_total = 0
+            self._recent.clear()
 
     def request(self, outcome: str) -> None:
         """Count one GraphQL request by ``outcome``."""
@@ -65,6 +79,16 @@ class Stats:
             self._signals["accepted"] += count
             self._signals["discarded_unknown_contact"] += discarded
             self._signals["stored"] += stored
+
+    def may_be_discarded(self, signal_id: str, signal_type: str, missing: tuple[str, ...]) -> None:
+        """Count an accepted signal that lacks the documented required fields ``missing``."""
+        fields = [m.removeprefix("signalContent.") for m in missing]
+        with self._lock:
+            self._doubtful_total += 1
+            self._doubtful.update(f"{signal_type}.{f}" for f in fields)
+            self._recent.append(
+                {"signalId": signal_id, "signalType": signal_type, "missing": fields}
+            )
 
     def rejected(self, reasons: Counter[str]) -> None:
         """Count a rejected mutation: one reason per signal in it."""
@@ -91,5 +115,10 @@ class Stats:
                     "rejected": self._mutations["rejected"],
                 },
                 "signals": {**signals, "rejected_by_reason": dict(self._reasons)},
+                "may_be_discarded": {
+                    "total": self._doubtful_total,
+                    "by_field": dict(self._doubtful),
+                    "recent": list(self._recent),
+                },
                 "faults": dict(self._faults),
             }

@@ -107,12 +107,58 @@ def register(app: typer.Typer) -> None:
                 help="503: answer 503 during the outage; refuse: do not listen until it ends.",
             ),
         ] = "503",
+        rate_limit_rate: Annotated[
+            float,
+            typer.Option(
+                "--rate-limit-rate",
+                min=0.0,
+                max=1.0,
+                help="Fraction answered 200 with RATE_LIMIT_EXCEEDED and retryAfterMs (Cosmo).",
+            ),
+        ] = 0.0,
+        rate_limit_next: Annotated[
+            int,
+            typer.Option(
+                "--rate-limit-next", min=0, help="Answer the next N requests RATE_LIMIT_EXCEEDED."
+            ),
+        ] = 0,
+        gateway_timeout_rate: Annotated[
+            float,
+            typer.Option(
+                "--gateway-timeout-rate",
+                min=0.0,
+                max=1.0,
+                help="Fraction processed, then answered 504 'Endpoint request timed out' after "
+                "--gateway-timeout-s.",
+            ),
+        ] = 0.0,
+        gateway_timeout_next: Annotated[
+            int,
+            typer.Option(
+                "--gateway-timeout-next", min=0, help="Answer the next N requests that way."
+            ),
+        ] = 0,
+        gateway_timeout_s: Annotated[
+            float,
+            typer.Option("--gateway-timeout-s", min=0.0, help="The hold before a gateway 504."),
+        ] = 29.0,
+        error_dialect: Annotated[
+            str,
+            typer.Option(
+                "--error-dialect",
+                envvar="SIGNALS_SANDBOX_ERROR_DIALECT",
+                help="How refusals are worded: realistic (Connect's: data null, "
+                "INVALID_ATTRIBUTE_VALUE with a category, no index) or indexed "
+                "(BAD_USER_INPUT listing signal indexes).",
+            ),
+        ] = "realistic",
     ) -> None:
         """Run the local Connect sandbox: GraphQL API, activity-feed page, fault injection."""
         from consumer.errors import ConfigurationError, ExitCode
         from consumer.logs import configure_logging, get_logger
 
         try:
+            from connect_sandbox.dialect import parse_dialect
             from connect_sandbox.faults import Faults
             from connect_sandbox.server import serve
             from connect_sandbox.service import DEFAULT_API_KEY, DEFAULT_APP_KEYS, SandboxConfig
@@ -145,6 +191,11 @@ def register(app: typer.Typer) -> None:
                         "latency_ms": latency_ms,
                         "outage_s": outage_s,
                         "outage_mode": outage_mode,
+                        "rate_limit_rate": rate_limit_rate,
+                        "rate_limit_next": rate_limit_next,
+                        "gateway_timeout_rate": gateway_timeout_rate,
+                        "gateway_timeout_next": gateway_timeout_next,
+                        "gateway_timeout_s": gateway_timeout_s,
                     }
                 )
             except ValueError as exc:
@@ -159,6 +210,7 @@ def register(app: typer.Typer) -> None:
                 record_latency=record_latency,
                 seed=seed,
                 faults=faults,
+                error_dialect=parse_dialect(error_dialect),
             )
             serve(config, host=host, port=port)
         except ConfigurationError as exc:

@@ -36,10 +36,21 @@ def _instructions() -> list[tuple[str, str]]:
     return out
 
 
-def _copied_sources() -> list[str]:
-    """Build-context paths the Dockerfile COPYs (excluding copies from other stages)."""
-    sources: list[str] = []
+def _stages() -> dict[str, list[tuple[str, str]]]:
+    """The instructions of each named stage (``FROM ... AS name``), in order."""
+    stages: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
     for word, args in _instructions():
+        if word == "FROM":
+            current = stages.setdefault(args.split()[-1], [])
+        current.append((word, args))
+    return stages
+
+
+def _copied_sources(stage: str = "build") -> list[str]:
+    """Build-context paths a stage COPYs (excluding copies from other stages)."""
+    sources: list[str] = []
+    for word, args in _stages()[stage]:
         if word == "COPY" and "--from" not in args:
             sources += args.split()[:-1]
     return sources
@@ -89,8 +100,22 @@ def test_dockerignore_keeps_everything_copied() -> None:
     ignore = (ROOT / ".dockerignore").read_text().splitlines()
     assert ignore[1 if ignore[0].startswith("#") else 0] == "**"
     kept = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
-    for source in _copied_sources():
-        assert source.rstrip("/") in kept, source
+    for stage in _stages():
+        for source in _copied_sources(stage):
+            assert source.rstrip("/") in kept, source
+
+
+def test_runtime_image_carries_no_sandbox() -> None:
+    """The runtime wheel is built without connect_sandbox and installed without its extra."""
+    stages = _stages()
+    assert list(stages)[-1] == "runtime", "the default target must be the runtime image"
+    assert not [s for s in _copied_sources("build") if s.startswith("connect_sandbox")]
+    runtime = " ".join(args for _, args in stages["runtime"])
+    assert "from=build," in runtime
+    assert "sandbox" not in runtime
+    sandbox = " ".join(args for _, args in stages["sandbox"])
+    assert '"connect-signals-consumer[sandbox]"' in sandbox
+    assert "connect_sandbox" in _copied_sources("build-sandbox")
 
 
 def test_hadolint_clean() -> None:
@@ -163,3 +188,19 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
         [str(python), "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert native.stdout.strip() == "[]"
+    # the runtime install carries neither the sandbox nor its web stack, and says how to get it
+    modules = ("connect_sandbox", "graphql", "starlette", "uvicorn")
+    probe = f"import importlib.util as u; print([m for m in {modules!r} if u.find_spec(m)])"
+    found = subprocess.run(
+        [str(python), "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert found.stdout.strip() == "[]"
+    sandbox = subprocess.run(
+        [str(env_dir / "bin" / "signals-consumer"), "sandbox"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert sandbox.returncode == 3
+    assert "connect-signals-consumer[sandbox]" in sandbox.stderr

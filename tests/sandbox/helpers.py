@@ -11,8 +11,9 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from connect_sandbox import Sandbox, SandboxConfig, create_app
+from connect_sandbox.dialect import ErrorDialect
 from connect_sandbox.faults import Faults
-from consumer.signals.catalog import SIGNAL_TYPES
+from connect_sandbox.validation import IMPORTABLE_TYPES
 from consumer.signals.graphql_literal import build_mutation, encode_input
 
 __all__ = [
@@ -105,6 +106,7 @@ def sandbox_client(
     faults: Faults | None = None,
     app_keys: Sequence[str] = (APP_KEY, "sandbox-app"),
     clock: Any = None,
+    error_dialect: ErrorDialect = ErrorDialect.REALISTIC,
 ) -> Iterator[Client]:
     """A :class:`Client` on a sandbox using ``db_path``; the database is closed afterwards."""
     config = SandboxConfig(
@@ -116,6 +118,7 @@ def sandbox_client(
         record_latency=record_latency,
         seed=7,
         faults=faults or Faults(),
+        error_dialect=error_dialect,
     )
     sandbox = Sandbox(config) if clock is None else Sandbox(config, clock=clock)
     try:
@@ -124,4 +127,4 @@ def sandbox_client(
         sandbox.close()
 
 
-assert set(SIGNAL_TYPES) == {p.stem for p in GOLDEN.glob("*.json")}, "one golden input per type"
+assert {p.stem for p in GOLDEN.glob("*.json")} == IMPORTABLE_TYPES, "one golden input per type"

@@ -10,7 +10,7 @@ def test_stats_account_for_every_signal(client: Client) -> None:
     client.ids([golden_input("order"), golden_input("pageView")])
     client.post(mutation([golden_input("order"), golden_input("order", currency="x")]))
     client.post(mutation([golden_input("order")]), api_key="nope")
-    client.post("{ contacts { id } }")
+    client.post("{ sandboxContacts { id } }")
     stats = client.stats()
     assert stats["requests"] == {"ok": 1, "rejected": 1, "unauthorized": 1, "query": 1}
     assert stats["requests_total"] == 4
@@ -57,8 +57,8 @@ def test_page_lists_contacts_and_shows_a_contact(client: Client) -> None:
     client.ids([golden_input("addToCart"), golden_input("order")])
     page = client.http.get("/").text
     assert "jane@example.com" in page
-    _status, body = client.post("{ contacts { id } }")
-    contact_id = body["data"]["contacts"][0]["id"]
+    _status, body = client.post("{ sandboxContacts { id } }")
+    contact_id = body["data"]["sandboxContacts"][0]["id"]
     assert f'href="/contacts/{contact_id}"' in page
     detail = client.http.get(f"/contacts/{contact_id}")
     assert detail.status_code == 200
@@ -71,8 +71,8 @@ def test_page_lists_contacts_and_shows_a_contact(client: Client) -> None:
 def test_page_escapes_html(client: Client) -> None:
     """Values are HTML-escaped on the page."""
     client.ids([golden_input("pageView", name="<script>alert(1)</script>")])
-    _status, body = client.post("{ contacts { id } }")
-    detail = client.http.get(f"/contacts/{body['data']['contacts'][0]['id']}").text
+    _status, body = client.post("{ sandboxContacts { id } }")
+    detail = client.http.get(f"/contacts/{body['data']['sandboxContacts'][0]['id']}").text
     assert "<script>alert(1)</script>" not in detail
     assert "&lt;script&gt;" in detail
 

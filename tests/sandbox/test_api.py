@@ -102,61 +102,65 @@ def test_ids_are_unique_and_in_submission_order(client: Client) -> None:
 
 
 def test_500_signals_accepted_501_rejected(client: Client) -> None:
-    """At most 500 signals per mutation: 500 pass, 501 are rejected whole with BAD_USER_INPUT."""
+    """At most 500 signals per mutation: 500 pass, 501 are rejected whole, data null."""
     signal = golden_input("pageView")
     assert len(client.ids([signal] * MAX_SIGNALS)) == MAX_SIGNALS
     status, body = client.post(mutation([signal] * (MAX_SIGNALS + 1)))
     assert status == 200
-    assert body["data"] == {"createSignals": None}
-    error = body["errors"][0]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert error["extensions"]["signalCount"] == 501
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "INVALID_ATTRIBUTE_VALUE", "category": "LIMIT"}
     assert "at most 500 signals" in error["message"]
     signals = client.stats()["signals"]
     assert signals["rejected_by_reason"] == {"too_many_signals": 501}
     assert signals["accepted"] == MAX_SIGNALS
 
 
-def test_one_invalid_signal_rejects_the_whole_mutation(client: Client) -> None:
-    """Any invalid signal rejects all: violations carry index, field and reason."""
+def test_501_signals_in_the_indexed_dialect(indexed: Client) -> None:
+    """The indexed dialect answers too many signals with BAD_USER_INPUT and the counts."""
+    status, body = indexed.post(mutation([golden_input("pageView")] * (MAX_SIGNALS + 1)))
+    assert status == 200
+    assert body["data"] == {"createSignals": None}
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["signalCount"] == 501
+
+
+def test_one_invalid_signal_rejects_the_whole_mutation(indexed: Client) -> None:
+    """Any invalid signal rejects all; the indexed dialect lists index, field and reason."""
     inputs = [
         golden_input("addToCart"),
         golden_input("addToCart", unitPrice="39.99"),
         golden_input("order"),
         golden_input("order", currency="EURO", orderId=None),
     ]
-    status, body = client.post(mutation(inputs))
+    status, body = indexed.post(mutation(inputs))
     assert status == 200
     assert body["data"] == {"createSignals": None}
     error = body["errors"][0]
     assert error["path"] == ["createSignals"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert error["extensions"]["violations"] == [
-        {"index": 1, "field": "signalContent.unitPrice", "reason": "must be a number"},
-        {
-            "index": 3,
-            "field": "signalContent.currency",
-            "reason": "must be an active ISO 4217 currency code (e.g. USD)",
-        },
-        {"index": 3, "field": "signalContent.orderId", "reason": "required"},
+        {"index": 1, "field": "signalContent.unitPrice", "reason": "a number is expected"},
+        {"index": 3, "field": "signalContent.currency", "reason": "an ISO 4217 code is expected"},
     ]
-    assert error["message"].startswith("signals[1].signalContent.unitPrice: must be a number")
-    assert client.sandbox.store.counts()["signals"] == 0
-    assert client.stats()["signals"]["rejected_by_reason"] == {
+    assert error["message"].startswith("signals[1].signalContent.unitPrice: a number is expected")
+    assert indexed.sandbox.store.counts()["signals"] == 0
+    assert indexed.stats()["signals"]["rejected_by_reason"] == {
         "invalid:signalContent.unitPrice": 1,
         "invalid:signalContent.currency": 1,
         "batch_rejected": 2,
     }
 
 
-def test_unknown_app_key_is_rejected(client: Client) -> None:
+def test_unknown_app_key_is_rejected(indexed: Client) -> None:
     """An appKey the sandbox does not know is a violation of field appKey."""
     inputs = [{**golden_input("order"), "appKey": "no-such-app"}]
-    _status, body = client.post(mutation(inputs))
+    _status, body = indexed.post(mutation(inputs))
     assert body["errors"][0]["extensions"]["violations"] == [
-        {"index": 0, "field": "appKey", "reason": "unknown app key"}
+        {"index": 0, "field": "appKey", "reason": "not an application of this account"}
     ]
-    assert client.stats()["signals"]["rejected_by_reason"] == {"unknown_app_key": 1}
+    assert indexed.stats()["signals"]["rejected_by_reason"] == {"unknown_app_key": 1}
 
 
 @pytest.mark.parametrize(
@@ -170,11 +174,11 @@ def test_unknown_app_key_is_rejected(client: Client) -> None:
     ],
 )
 def test_identifiable_attributes_are_checked(
-    client: Client, attributes: dict[str, str], field: str
+    indexed: Client, attributes: dict[str, str], field: str
 ) -> None:
     """Exactly one attribute, a valid e-mail address or E.164 phone number."""
     inputs = [{**golden_input("order"), "identifiableAttributes": attributes}]
-    _status, body = client.post(mutation(inputs))
+    _status, body = indexed.post(mutation(inputs))
     assert [v["field"] for v in body["errors"][0]["extensions"]["violations"]] == [field]
 
 
@@ -183,9 +187,12 @@ def test_pro_tier_refuses_page_view(tmp_path: Path) -> None:
     with sandbox_client(tmp_path / "pro.db", tier="pro") as pro:
         assert len(pro.ids([golden_input(t) for t in ("addToCart", "identification", "order")]))
         _status, body = pro.post(mutation([golden_input("pageView")]))
-        (violation,) = body["errors"][0]["extensions"]["violations"]
-        assert violation["field"] == "signalContent.signalType"
-        assert violation["reason"] == "not entitled: the pro tier cannot import pageView signals"
+        (error,) = body["errors"]
+        assert error["extensions"] == {
+            "code": "INVALID_ATTRIBUTE_VALUE",
+            "category": "NOT_ENTITLED",
+        }
+        assert "pro subscription does not import pageView" in error["message"]
         assert pro.stats()["signals"]["rejected_by_reason"] == {"not_entitled": 1}
 
 
@@ -257,9 +264,10 @@ def test_contacts_created_and_found_by_each_attribute(client: Client) -> None:
     for attributes in ({"email": "a@b.io"}, {"sms": "+4915112345678"}, {"whatsapp": "+1415555"}):
         signal = {**golden_input("order"), "identifiableAttributes": attributes}
         client.ids([signal, signal])
-    _status, body = client.post("{ contacts { email sms whatsapp signalCount } }")
+    _status, body = client.post("{ sandboxContacts { email sms whatsapp signalCount } }")
     counts = {
-        (c["email"], c["sms"], c["whatsapp"]): c["signalCount"] for c in body["data"]["contacts"]
+        (c["email"], c["sms"], c["whatsapp"]): c["signalCount"]
+        for c in body["data"]["sandboxContacts"]
     }
     assert counts == {
         ("a@b.io", None, None): 2,
@@ -290,18 +298,21 @@ def test_variables_are_accepted(client: Client) -> None:
     assert len(body["data"]["createSignals"]["signalIds"]) == 1
 
 
-def test_graphql_type_errors_name_the_signal(client: Client) -> None:
-    """A literal the schema rejects is GRAPHQL_VALIDATION_FAILED with the signal's index."""
+def test_graphql_type_errors_name_the_signal(client: Client, indexed: Client) -> None:
+    """A literal the schema rejects: GRAPHQL_VALIDATION_FAILED, the index only when indexed."""
     good = mutation([golden_input("order")])[
         len("mutation{createSignals(signals:[") : -len("]){signalIds}}")
     ]
     query = f"mutation {{ createSignals(signals: [{good} {{appKey: 5}}]) {{ signalIds }} }}"
-    status, body = client.post(query)
+    status, body = indexed.post(query)
     assert status == 400
     codes = {e["extensions"]["code"] for e in body["errors"]}
     assert codes == {"GRAPHQL_VALIDATION_FAILED"}
     assert {e["extensions"]["index"] for e in body["errors"]} == {1}
-    assert client.stats()["requests"] == {"invalid": 1}
+    assert indexed.stats()["requests"] == {"invalid": 1}
+    status, body = client.post(query)
+    assert status == 400
+    assert all(e["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"} for e in body["errors"])
 
 
 @pytest.mark.parametrize(
@@ -324,8 +335,8 @@ def test_benchmark_mode_validates_but_stores_nothing(tmp_path: Path) -> None:
     """--benchmark still rejects invalid signals, accepts valid ones and stores only counters."""
     with sandbox_client(tmp_path / "b.db", benchmark=True) as client:
         assert len(client.ids([golden_input("order")] * 3)) == 3
-        _status, body = client.post(mutation([golden_input("order", currency="XXX")]))
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        _status, body = client.post(mutation([golden_input("order", currency="EURO")]))
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_ATTRIBUTE_VALUE"
         assert client.sandbox.store.counts()["signals"] == 0
         assert client.stats()["signals"]["accepted"] == 3
         assert client.stats()["signals"]["rejected"] == 1

@@ -58,6 +58,12 @@ def test_help_lists_the_options() -> None:
         "--timeout-delay-s",
         "--outage-mode",
         "--seed",
+        "--error-dialect",
+        "--rate-limit-rate",
+        "--rate-limit-next",
+        "--gateway-timeout-rate",
+        "--gateway-timeout-next",
+        "--gateway-timeout-s",
     )
     assert [o for o in options if o not in result.stdout] == []
 
@@ -68,6 +74,8 @@ def test_help_lists_the_options() -> None:
         (("--tier", "gold"), "--tier"),
         (("--throttle-rate", "0.7", "--error-rate", "0.7"), "add up to at most 1"),
         (("--outage-mode", "sometimes"), "outage_mode"),
+        (("--error-dialect", "friendly"), "--error-dialect"),
+        (("--rate-limit-rate", "0.6", "--gateway-timeout-rate", "0.6"), "add up to at most 1"),
     ],
 )
 def test_bad_options_exit_3(tmp_path: Path, args: tuple[str, ...], named: str) -> None:
