@@ -67,3 +67,28 @@ def test_503_outage_window(fresh_sandbox: SandboxHandle) -> None:
     time.sleep(1.1)
     assert _post(fresh_sandbox).status_code == 200
     assert fresh_sandbox.stats()["faults"] == {"outage": 1}
+
+
+BAD_MUTATION = build_mutation(
+    [encode_input({**SIGNAL, "signalContent": {**SIGNAL["signalContent"], "currency": "EURO"}})]
+)
+
+
+def test_fresh_sandbox_speaks_the_realistic_dialect(fresh_sandbox: SandboxHandle) -> None:
+    """By default a refused mutation is data null with a domain code and no index."""
+    body = fresh_sandbox.graphql(BAD_MUTATION)
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {
+        "code": "INVALID_ATTRIBUTE_VALUE",
+        "category": "CURRENCY_FORMAT",
+    }
+
+
+@pytest.mark.parametrize("fresh_sandbox", ["indexed"], indirect=True)
+def test_fresh_sandbox_takes_the_indexed_dialect(fresh_sandbox: SandboxHandle) -> None:
+    """Indirect parametrization picks the indexed dialect (BAD_USER_INPUT with indexes)."""
+    body = fresh_sandbox.graphql(BAD_MUTATION)
+    assert body["data"] == {"createSignals": None}
+    (violation,) = body["errors"][0]["extensions"]["violations"]
+    assert violation["index"] == 0
+    assert fresh_sandbox.error_dialect == "indexed"
