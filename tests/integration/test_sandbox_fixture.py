@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -69,9 +71,9 @@ def test_503_outage_window(fresh_sandbox: SandboxHandle) -> None:
     assert fresh_sandbox.stats()["faults"] == {"outage": 1}
 
 
-BAD_MUTATION = build_mutation(
-    [encode_input({**SIGNAL, "signalContent": {**SIGNAL["signalContent"], "currency": "EURO"}})]
-)
+BAD_SIGNAL: dict[str, Any] = copy.deepcopy(SIGNAL)
+BAD_SIGNAL["signalContent"]["currency"] = "EURO"
+BAD_MUTATION = build_mutation([encode_input(BAD_SIGNAL)])
 
 
 def test_fresh_sandbox_speaks_the_realistic_dialect(fresh_sandbox: SandboxHandle) -> None:
