@@ -10,9 +10,9 @@ import pytest
 
 from consumer.errors import ConfigurationError, NotEntitledError, SignalValidationError
 from consumer.signals.catalog import SIGNAL_TYPES, Kind
-from consumer.signals.model import Signal
+from consumer.signals.model import IDENTITY_KINDS, Signal
 from consumer.signals.notices import ENUM_VALUE_UNKNOWN, MISSING_EXPECTED_FIELD, Notice, notices_of
-from consumer.signals.rules import ISO_4217_CODES, validate_input, validate_signal
+from consumer.signals.rules import IDENTITY_RULES, ISO_4217_CODES, validate_input, validate_signal
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 _IMPLIED = {"signalType"}
@@ -244,3 +244,9 @@ def test_notices_of_an_input_that_is_not_a_signal_are_empty() -> None:
     """Inputs without a known signal type give no notices (validation reports them)."""
     assert notices_of({"signalContent": {"signalType": "purchase"}}) == ()
     assert notices_of({"signalContent": None}) == ()
+
+
+def test_every_identity_kind_has_a_rule() -> None:
+    """IDENTITY_RULES (also the native plan's) names a rule for each identity kind."""
+    assert set(IDENTITY_RULES) == set(IDENTITY_KINDS)
+    assert set(IDENTITY_RULES.values()) <= {"any", "email", "e164"}
