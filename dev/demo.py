@@ -229,6 +229,10 @@ def main() -> int:
         arrived = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{PORT}/admin/stats").read())
         table.add_row("sandbox: signals accepted", str(arrived["signals"]["accepted"]))
         table.add_row(
+            "sandbox: may be discarded by Connect (no required field)",
+            str(arrived["may_be_discarded"]["total"]),
+        )
+        table.add_row(
             "sandbox: contacts / sessions stored",
             "{contacts} / {sessions}".format(**arrived["stored"]),
         )
