@@ -7,7 +7,8 @@
 2. :class:`consumer.mapping.Mapper` with the custom mappings of ``SIGNALS_MAPPING_FILES``
    (``MappingError``);
 3. :func:`consumer.signals.rules.validate_signal` for ``SIGNALS_TIER``
-   (``SignalValidationError`` / ``NotEntitledError``, with field and reason).
+   (``SignalValidationError`` / ``NotEntitledError``, with field and reason); a valid signal
+   that Connect may discard (reference section 9) is counted in ``notices``, and sent.
 
 It also holds the native fast path (:mod:`consumer.native`), which the engine tries first; it
 leaves every event it is not certain about to these three stages.
@@ -19,9 +20,9 @@ bytes and the ``signals.schema.id`` header.
 
 from __future__ import annotations
 
-from consumer.avro.decoder import Decoder
 from dataclasses import dataclass
 
+from consumer.avro.decoder import Decoder
 from consumer.avro.registry import SchemaRegistry
 from consumer.config import Settings
 from consumer.errors import (
@@ -36,7 +37,19 @@ from consumer.mapping.event import DecodedEvent
 from consumer.mapping.mapper import Mapper
 from consumer.native import FastPath, load_native
 from consumer.signals.model import Signal
+from consumer.signals.notices import NoticeCounts
 from consumer.signals.rules import validate_signal
+from consumer.types import EncodeFn, FastFn, KafkaMessage, TranslateFn
+
+__all__ = ["Translated", "Translator", "attempt"]
+
+
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """A message's GraphQL literal, and its signal when the Python path made it."""
+
+    literal: str
+    signal: Signal | None
 
 
 def attempt(
@@ -69,17 +82,6 @@ def attempt(
             "translate_crashed", topic=msg.topic(), partition=msg.partition(), offset=msg.offset()
         )
         return InternalTranslateError(f"{type(exc).__name__}: {exc}", raw=msg)
-from consumer.types import EncodeFn, FastFn, KafkaMessage, TranslateFn
-
-__all__ = ["Translated", "Translator", "attempt"]
-
-
-@dataclass(frozen=True, slots=True)
-class Translated:
-    """A message's GraphQL literal, and its signal when the Python path made it."""
-
-    literal: str
-    signal: Signal | None
 
 
 class Translator:
@@ -91,14 +93,20 @@ class Translator:
         *,
         registry: SchemaRegistry | None = None,
         custom: CustomMappings | None = None,
+        notices: NoticeCounts | None = None,
     ) -> None:
-        """``registry`` and ``custom`` default to the configured ones (tests pass fakes)."""
+        """``registry`` and ``custom`` default to the configured ones (tests pass fakes).
+
+        ``notices`` counts the signals Connect may discard although we send them (the
+        pipeline passes its metrics' counts; a fresh one by default).
+        """
         if custom is None:
             custom = load_mappings(settings.mapping_files)
         # the registry's subjects are only asked for when a custom mapping matches by subject
         self._decoder = Decoder(settings, registry, resolve_subjects=bool(custom.by_subject))
         self._mapper = Mapper(settings, custom=custom)
         self._tier = settings.tier
+        self.notices = notices if notices is not None else NoticeCounts()
         native = load_native(settings)
         #: The native fast path (None: off or not installed); the engine tries it first.
         self.fast_path = (
@@ -114,7 +122,7 @@ class Translator:
         event = self._decoder.decode(msg)  # its errors carry raw=msg and the frame's schema id
         try:
             signal = self._mapper.map(event, topic=msg.topic() or "")
-            validate_signal(signal, tier=self._tier)
+            validate_signal(signal, tier=self._tier, notices=self.notices)
         except PermanentError as exc:
             exc.raw = msg
             exc.schema_id = event.schema_id
