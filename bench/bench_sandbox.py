@@ -301,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "Benchmark mode parses (graphql-core for the document skeleton, the literal fast path "
         "for the signals - see docs/sandbox.md), validates every signal with "
-        "consumer/signals/rules.py, and answers ids; nothing is stored.",
+        "the sandbox's own rules (connect_sandbox/validation.py), and answers ids; nothing is "
+        "stored.",
     ]
     section = "\n".join(lines)
     print(section)

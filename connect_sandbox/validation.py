@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -78,13 +78,24 @@ class Kind(StrEnum):
     ITEMS = "a list of order lines"
 
 
+_Problem = Callable[[Any], "tuple[str, str] | None"]
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One documented ``signalContent`` field: its kind, enumeration and length limit."""
+    """One documented ``signalContent`` field: its kind, enumeration and length limit.
+
+    ``problem(value)`` is ``(category, reason)`` for a present value that breaks the rule, else
+    None (compiled once: a valid signal costs one call per field).
+    """
 
     kind: Kind
     values: frozenset[str] = frozenset()
     max_length: int | None = None
+    problem: _Problem = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "problem", _compile(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +104,75 @@ class Spec:
 
     fields: Mapping[str, Rule]
     required: tuple[str, ...]
+
+
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
+_CURRENCY: Final = re.compile(r"[A-Z]{3}")
+_TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]00:?00)")
+
+
+def _absent(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float) and math.isfinite(value)
+
+
+def _timestamp(value: Any) -> bool:
+    if type(value) is not str or _TIMESTAMP.fullmatch(value) is None:
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _pairs(value: Any) -> bool:
+    if type(value) is not list:
+        return False
+    for pair in value:
+        if (
+            type(pair) is not dict
+            or len(pair) != 2
+            or type(pair.get("name")) is not str
+            or type(pair.get("value")) is not str
+        ):
+            return False
+    return True
+
+
+_KIND_CHECKS: Final[dict[Kind, Callable[[Any], bool]]] = {
+    Kind.STRING: lambda v: type(v) is str,
+    Kind.NUMBER: _number,
+    Kind.INTEGER: lambda v: _number(v) and float(v).is_integer(),
+    Kind.NUMBER_OR_STRING: lambda v: type(v) is str or _number(v),
+    Kind.BOOLEAN: lambda v: type(v) is bool,
+    Kind.CURRENCY: lambda v: type(v) is str and _CURRENCY.fullmatch(v) is not None,
+    Kind.TIMESTAMP: _timestamp,
+    Kind.STRINGS: lambda v: type(v) is list and all(type(s) is str for s in v),
+    Kind.ATTRIBUTES: _pairs,
+    Kind.ITEMS: lambda v: type(v) is list and all(type(i) is dict for i in v),
+}
+_KIND_CATEGORY: Final = {Kind.CURRENCY: "CURRENCY_FORMAT", Kind.TIMESTAMP: "TIMESTAMP_FORMAT"}
+
+
+def _compile(rule: Rule) -> _Problem:
+    ok = _KIND_CHECKS[rule.kind]
+    wrong = (_KIND_CATEGORY.get(rule.kind, "TYPE"), f"{rule.kind.value} is expected")
+    if rule.values:
+        values = rule.values
+        off = ("ENUM_VALUE", f"one of {', '.join(sorted(values))} is expected")
+        return lambda v: wrong if not ok(v) else (off if v not in values else None)
+    if rule.max_length is not None:
+        limit = rule.max_length
+        long = ("LENGTH", f"at most {limit} characters")
+        return lambda v: wrong if not ok(v) else (long if len(v) > limit else None)
+    if rule.kind is Kind.STRING:
+        return lambda v: None if type(v) is str else wrong
+    return lambda v: None if ok(v) else wrong
 
 
 _S, _N, _I = Rule(Kind.STRING), Rule(Kind.NUMBER), Rule(Kind.INTEGER)
@@ -230,10 +310,6 @@ TIERS: Final[dict[str, frozenset[str]]] = {
     "ultimate": IMPORTABLE_TYPES,
 }
 _IDENTITIES: Final = ("contactKey", "email", "sms", "whatsapp")
-_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-_E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
-_CURRENCY: Final = re.compile(r"[A-Z]{3}")
-_TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]00:?00)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,78 +349,35 @@ class Verdict:
     missing: tuple[str, ...] = ()
 
 
-def _absent(value: Any) -> bool:
-    return value is None or value == ""
-
-
-def _number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
-
-
-def _timestamp(value: Any) -> bool:
-    if type(value) is not str or _TIMESTAMP.fullmatch(value) is None:
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _pairs(value: Any) -> bool:
-    return type(value) is list and all(
-        type(p) is dict and set(p) == {"name", "value"} and all(type(v) is str for v in p.values())
-        for p in value
-    )
-
-
-_KIND_CHECKS: Final[dict[Kind, Callable[[Any], bool]]] = {
-    Kind.STRING: lambda v: type(v) is str,
-    Kind.NUMBER: _number,
-    Kind.INTEGER: lambda v: _number(v) and float(v).is_integer(),
-    Kind.NUMBER_OR_STRING: lambda v: type(v) is str or _number(v),
-    Kind.BOOLEAN: lambda v: type(v) is bool,
-    Kind.CURRENCY: lambda v: type(v) is str and _CURRENCY.fullmatch(v) is not None,
-    Kind.TIMESTAMP: _timestamp,
-    Kind.STRINGS: lambda v: type(v) is list and all(type(s) is str for s in v),
-    Kind.ATTRIBUTES: _pairs,
-    Kind.ITEMS: lambda v: type(v) is list and all(type(i) is dict for i in v),
-}
-_KIND_CATEGORY: Final = {Kind.CURRENCY: "CURRENCY_FORMAT", Kind.TIMESTAMP: "TIMESTAMP_FORMAT"}
-
-
 def _fields(
     content: Mapping[str, Any], spec: Spec, prefix: str, bad: list[Violation], missing: list[str]
 ) -> None:
+    rules = spec.fields
     for name, value in content.items():
-        rule = spec.fields.get(name)
-        if rule is None or _absent(value):
+        rule = rules.get(name)
+        if rule is None or value is None or value == "":
             continue
-        path = f"{prefix}{name}"
-        if not _KIND_CHECKS[rule.kind](value):
-            category = _KIND_CATEGORY.get(rule.kind, "TYPE")
-            bad.append(Violation(path, value, f"{rule.kind.value} is expected", category))
-        elif rule.values and value not in rule.values:
-            allowed = ", ".join(sorted(rule.values))
-            bad.append(Violation(path, value, f"one of {allowed} is expected", "ENUM_VALUE"))
-        elif rule.max_length is not None and len(value) > rule.max_length:
-            reason = f"at most {rule.max_length} characters"
-            bad.append(Violation(path, value, reason, "LENGTH"))
+        problem = rule.problem(value)
+        if problem is not None:
+            bad.append(Violation(prefix + name, value, problem[1], problem[0]))
         elif rule.kind is Kind.ITEMS:
             for index, item in enumerate(value):
-                _fields(item, _ITEM, f"{path}[{index}].", bad, missing)
-    missing.extend(f"{prefix}{name}" for name in spec.required if _absent(content.get(name)))
+                _fields(item, _ITEM, f"{prefix}{name}[{index}].", bad, missing)
+    for name in spec.required:
+        value = content.get(name)
+        if value is None or value == "":
+            missing.append(prefix + name)
 
 
 def _identity(attributes: Any) -> list[Violation]:
     path = "identifiableAttributes"
     if type(attributes) is not dict:
         return [Violation(path, attributes, "an object is expected", "TYPE")]
-    given = {k: v for k, v in attributes.items() if not _absent(v)}
-    if len(given) != 1 or not set(given) <= set(_IDENTITIES):
+    given = [(k, v) for k, v in attributes.items() if v is not None and v != ""]
+    if len(given) != 1 or given[0][0] not in _IDENTITIES:
         reason = f"exactly one of {', '.join(_IDENTITIES)} is expected"
         return [Violation(path, attributes, reason, "IDENTITY")]
-    ((kind, value),) = given.items()
+    ((kind, value),) = given
     if type(value) is not str:
         return [Violation(f"{path}.{kind}", value, "a string is expected", "TYPE")]
     if kind == "email" and (len(value) > 254 or _EMAIL.fullmatch(value) is None):
