@@ -4,15 +4,18 @@ The live pipeline overlaps many mutations; a one-shot command does not need to, 
 sends one mutation at a time and simply sleeps when it has to wait:
 
 * batches of at most ``max_signals`` (``SIGNALS_BATCH_MAX_SIGNALS``), in the given order;
-* a rejected batch (``BatchRejected``, a :class:`~consumer.errors.PermanentError` with
-  ``violations``) is split the pipeline's way: the signals the API named fail with its message
-  and the rest is sent again; when it named none the batch is bisected until single bad signals
-  are isolated;
-* :class:`~consumer.errors.RetryableError` (throttled, unavailable, a wrong ``signalIds``
-  count) sleeps with exponential backoff and jitter, honouring ``retry_after_s``, and tries the
-  same batch again - until ``max_elapsed_s`` (``SIGNALS_RETRY_MAX_ELAPSED_S``) when set, after
-  which the batch fails as ``retries_exhausted``;
-* :class:`~consumer.errors.ApiAuthError` propagates: the command stops (exit 4).
+* every answer is decided as the pipeline decides it (:func:`consumer.connect.policy.decide`,
+  the table in :mod:`consumer.connect.classify`): a rejected batch is split until the bad
+  signals stand alone, which fail with the API's message, code and category; null
+  ``signalIds`` deliver the others and send the rest again; a wrong count is split; an unknown
+  answer is retried ``max_unknown_attempts`` times, then split;
+* a retry (throttled, unavailable) sleeps with exponential backoff and jitter, the larger of it
+  and ``retry_after_s``, its attempt count starting again when the cause changes - until
+  ``max_elapsed_s`` (``SIGNALS_RETRY_MAX_ELAPSED_S``) when set, after which the batch fails as
+  ``retries_exhausted``;
+* :class:`~consumer.errors.ApiAuthError` propagates: the command stops (exit 4); so does
+  :class:`~consumer.errors.ApiQueryRejected` when a signal alone confirms that the API refuses
+  the query itself (exit 1): nothing of the batch fails.
 
 An optional ``rate_per_s`` paces the signals sent per second (``dlq redrive --rate-limit``).
 :func:`prepare` is the step before: translate and encode one record, or say why it cannot be.
@@ -27,16 +30,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer.avro.framing import schema_id_of
+from consumer.connect.policy import Action, Verdict, dead_letter_error, decide, next_attempt, pick
 from consumer.errors import (
-    ApiRejectedSignal,
-    ApiUnavailable,
-    BatchRejected,
+    ApiAuthError,
+    ApiQueryRejected,
+    ConsumerError,
     PermanentError,
     RetriesExhaustedError,
     RetryableError,
+    SignalIdsMismatch,
 )
 from consumer.logs import get_logger
-from consumer.pipeline.sender import split_rejected
 from consumer.signals.model import Signal
 from consumer.translate import attempt
 from consumer.types import DelayFn, KafkaMessage, SendFn
@@ -110,6 +114,7 @@ class Delivery:
         delay: DelayFn,
         max_elapsed_s: float | None = None,
         rate_per_s: float | None = None,
+        max_unknown_attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -119,6 +124,7 @@ class Delivery:
             self.max_signals = max(1, min(self.max_signals, int(rate_per_s)))
         self._delay = delay
         self._max_elapsed_s = max_elapsed_s
+        self._max_unknown_attempts = max_unknown_attempts
         self._rate = rate_per_s
         self._sleep = sleep
         self._clock = clock
@@ -131,10 +137,11 @@ class Delivery:
         chunks: deque[list[Pending]] = deque(
             list(items[i : i + self.max_signals]) for i in range(0, len(items), self.max_signals)
         )
+        query_failed = accepted_after_query_failure = False
         while chunks:
             chunk = chunks.popleft()
             try:
-                self._send_with_retry(chunk)
+                verdict, err = self._send_with_retry(chunk, accepted_after_query_failure)
             except RetriesExhaustedError as exc:
                 failed.extend(
                     Failure(
@@ -142,22 +149,30 @@ class Delivery:
                     )
                     for p in chunk
                 )
-            except PermanentError as exc:  # ApiAuthError is not one: it propagates
-                violations: Mapping[int, str] = (
-                    exc.violations if isinstance(exc, BatchRejected) else {}
+                continue
+            if verdict.action in (Action.STOP_AUTH, Action.STOP_QUERY):
+                assert err is not None
+                raise err
+            if verdict.action in (Action.ACCEPT, Action.PARTIAL):
+                delivered.extend(pick(chunk, verdict.accepted))
+                accepted_after_query_failure = query_failed
+            for index, rejection in verdict.bad:
+                p = chunk[index]
+                error = dead_letter_error(rejection, raw=p.msg, schema_id=p.schema_id)
+                failed.append(Failure(p, p.msg, error))
+            chunks.extendleft(reversed([pick(chunk, again) for again in verdict.again]))
+            if isinstance(err, ApiQueryRejected):
+                query_failed = True
+            if verdict.action is not Action.ACCEPT:
+                get_logger("ops.delivery").warning(
+                    "batch_rejected" if verdict.action is Action.SPLIT else "signals_not_accepted",
+                    signals=len(chunk),
+                    isolated=len(verdict.bad),
+                    resend=sum(len(again) for again in verdict.again),
+                    error=type(err).__name__,
                 )
-                bad, again = split_rejected(chunk, violations, default=str(exc))
-                failed.extend(
-                    Failure(p, p.msg, ApiRejectedSignal(message, raw=p.msg, schema_id=p.schema_id))
-                    for p, message in bad
-                )
-                chunks.extendleft(reversed(again))
-                _log().warning(
-                    "batch_rejected", signals=len(chunk), isolated=len(bad), named=len(violations)
-                )
-            else:
-                delivered.extend(chunk)
         order = {id(p): i for i, p in enumerate(items)}
+        delivered.sort(key=lambda p: order.get(id(p), 0))
         failed.sort(key=lambda f: order.get(id(f.pending), 0))
         return delivered, failed
 
@@ -170,32 +185,48 @@ class Delivery:
             now = self._next_send_at
         self._next_send_at = now + count / self._rate
 
-    def _send_with_retry(self, chunk: list[Pending]) -> None:
-        attempt = 0
+    def _send_with_retry(
+        self, chunk: list[Pending], accepted_after_query_failure: bool
+    ) -> tuple[Verdict, BaseException | None]:
+        """Send ``chunk`` until its verdict is not a retry; the verdict and the last error."""
+        tries, cause = 0, None
         first_failure: float | None = None
         literals = [p.literal for p in chunk]
         while True:
             self._pace(len(chunk))
+            err: ConsumerError | None = None
             try:
                 ids = self._send(literals)
                 if len(ids) != len(literals):
-                    raise ApiUnavailable(f"expected {len(literals)} signalIds, got {len(ids)}")
-            except RetryableError as exc:
-                now = self._clock()
-                first_failure = now if first_failure is None else first_failure
-                attempt += 1
-                limit = self._max_elapsed_s
-                if limit is not None and now - first_failure >= limit:
-                    raise RetriesExhaustedError(f"gave up after {attempt} attempts: {exc}") from exc
-                wait = self._delay(attempt, exc.retry_after_s)
-                _log().warning(
-                    "mutation_retry",
-                    cause=exc.cause,
-                    attempt=attempt,
-                    retry_in_s=round(wait, 3),
-                    signals=len(chunk),
-                    error=str(exc),
-                )
-                self._sleep(wait)
-            else:
-                return
+                    raise SignalIdsMismatch(f"expected {len(literals)} signalIds, got {len(ids)}")
+            except ApiAuthError:
+                raise
+            except ConsumerError as exc:
+                err = exc
+            if isinstance(err, RetryableError):
+                tries, cause = next_attempt(cause, tries, err.cause), err.cause
+            verdict = decide(
+                err,
+                size=len(chunk),
+                attempt=tries,
+                max_unknown_attempts=self._max_unknown_attempts,
+                accepted_since_query_failure=accepted_after_query_failure,
+            )
+            if verdict.action is not Action.RETRY:
+                return verdict, err
+            assert isinstance(err, RetryableError)
+            now = self._clock()
+            first_failure = now if first_failure is None else first_failure
+            limit = self._max_elapsed_s
+            if limit is not None and now - first_failure >= limit:
+                raise RetriesExhaustedError(f"gave up after {tries} attempts: {err}") from err
+            wait = self._delay(tries, err.retry_after_s)
+            get_logger("ops.delivery").warning(
+                "mutation_retry",
+                cause=err.cause,
+                attempt=tries,
+                retry_in_s=round(wait, 3),
+                signals=len(chunk),
+                error=str(err),
+            )
+            self._sleep(wait)

@@ -128,6 +128,7 @@ class Processor:
                 delay=self._delay,
                 max_elapsed_s=settings.retry_max_elapsed_s,
                 rate_per_s=rate_per_s,
+                max_unknown_attempts=settings.unknown_error_max_attempts,
                 sleep=self._sleep,
             )
 

@@ -13,9 +13,9 @@ from consumer.errors import (
     BatchRejected,
     RegistryUnavailable,
 )
-from consumer.types import KafkaMessage
 from consumer.ops.delivery import Delivery, Failure, Pending, prepare
 from consumer.signals.model import Signal
+from consumer.types import KafkaMessage
 from tests.unit.ops.fakes import FakeMessage, Script, encode, translate
 
 
@@ -117,13 +117,14 @@ def test_throttling_waits_for_retry_after_then_succeeds() -> None:
     assert send.calls[0] == send.calls[1]
 
 
-def test_wrong_signal_id_count_is_retried() -> None:
-    """A response with fewer signalIds than signals is retried, not counted as delivered."""
-    answers = [["only-one"], ["a", "b"]]
+def test_wrong_signal_id_count_is_split() -> None:
+    """A response with fewer signalIds than signals is not counted as delivered: it is split."""
+    answers = [["only-one"], ["a"], ["b"]]
     send = Script(lambda lits: answers.pop(0))
     delivered, _failed = make(send).deliver(pending(2))
-    assert len(send.calls) == 2
+    assert send.calls == [["c-0", "c-1"], ["c-0"], ["c-1"]]
     assert len(delivered) == 2
+
 
 
 def test_retries_give_up_after_max_elapsed() -> None:
