@@ -1,11 +1,11 @@
 """Counters of the sandbox, served at ``GET /admin/stats`` so tests can account for every signal.
 
 * ``requests``: GraphQL requests by outcome (``ok`` - accepted mutation, ``query``,
-  ``rejected`` - BAD_USER_INPUT, ``invalid`` - parse/validation failure or variables that do
+  ``rejected`` - a refused mutation, ``invalid`` - parse/validation failure or variables that do
   not coerce, ``failed`` - another execution error, ``unauthorized``, ``bad_request``,
-  ``throttled``, ``rate_limited``, ``gateway_timeout``, ``error``, ``unavailable``,
-  ``outage``); a timed-out request counts by its
-  outcome and under ``faults.timeout``.
+  ``throttled``, ``rate_limited``, ``error``, ``unavailable``, ``outage``); a timed-out or
+  gateway-timed-out request counts by its outcome and under ``faults.timeout`` or
+  ``faults.gateway_timeout``.
 * ``signals``: ``received`` (every signal of a parsed mutation), ``accepted`` (answered with an
   id), ``rejected`` and ``rejected_by_reason``, ``discarded_unknown_contact`` (accepted, but a
   contact key alone named no contact), ``stored``.

@@ -350,3 +350,13 @@ def test_unknown_fields_pass_through_even_huge_integers(client: Client) -> None:
     assert shown["signalId"] == signal_id
     assert shown["signalContent"]["loyaltyTier"] == "gold"
     assert shown["signalContent"]["bigNumber"] == 12345678901234567890123
+
+
+def test_contact_list_is_sandbox_contacts_not_connects_contacts(client: Client) -> None:
+    """Connect's real contacts query has another shape: the sandbox's list has its own name."""
+    client.ids([golden_input("pageView")])
+    status, body = client.post("{ contacts { id } }")
+    assert status == 400
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    _status, body = client.post("{ sandboxContacts { email signalCount } }")
+    assert body["data"]["sandboxContacts"] == [{"email": "jane@example.com", "signalCount": 1}]
