@@ -66,8 +66,12 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--rate-limit", metavar="N/s", help="At most N records/s (or N/min)."),
         ] = None,
+        execute: Annotated[
+            bool,
+            typer.Option("--execute", help="Send, dead-letter, save progress (else: a dry run)."),
+        ] = False,
         dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Translate only and count; save no progress.")
+            bool, typer.Option("--dry-run", hidden=True, help="The default; kept for scripts.")
         ] = False,
         state_file: Annotated[
             Path | None,
@@ -88,16 +92,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Send selected dead-letter records again; failures go back with attempt + 1.
 
+        Without --execute it is a dry run: translate and print what would be sent and what would
+        go back to the dead-letter topic; nothing is sent, written or saved.
+
         Progress is saved after every batch: an interrupted re-drive resumes where it stopped.
         """
         from consumer.ops.cli_support import guarded, load, rate, stderr_console, stdout_console
         from consumer.ops.dlq_records import DlqFilter
         from consumer.ops.redrive import RedriveOptions, run_redrive
 
+        if execute and dry_run:
+            raise typer.BadParameter("give --execute or --dry-run (the default), not both")
         options = RedriveOptions(
             select=DlqFilter(tuple(reason or ()), tuple(source_topic or ())),
             rate_per_s=rate(rate_limit, "--rate-limit"),
-            dry_run=dry_run,
+            execute=execute,
             state_file=state_file,
             max_records=max_records,
             restart=restart,

@@ -38,8 +38,12 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--to-time", metavar="ISO", help="Stop before the first record at/after."),
         ] = None,
+        execute: Annotated[
+            bool,
+            typer.Option("--execute", help="Send and dead-letter (without it: a dry run)."),
+        ] = False,
         dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Decode, map and validate only; print counts.")
+            bool, typer.Option("--dry-run", hidden=True, help="The default; kept for scripts.")
         ] = False,
         dlq_topic: Annotated[
             str | None,
@@ -47,6 +51,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Replay a range of a topic through the current mapping and client, then stop.
+
+        Without --execute it is a dry run: decode, map and validate, then print what would be
+        sent and what would be dead-lettered; nothing is sent or written.
 
         The live group is untouched (assign(), a throwaway group id, no commits).
 
@@ -64,6 +71,8 @@ def register(app: typer.Typer) -> None:
             )
         if to_offset is not None and to_time is not None:
             raise typer.BadParameter("give at most one of --to-offset, --to-time")
+        if execute and dry_run:
+            raise typer.BadParameter("give --execute or --dry-run (the default), not both")
         if from_offset is not None:
             start = StartAt("offset", from_offset)
         elif from_time is not None:
@@ -81,7 +90,7 @@ def register(app: typer.Typer) -> None:
             start=start,
             end=end,
             partitions=tuple(partition or ()),
-            dry_run=dry_run,
+            execute=execute,
             dlq_topic=dlq_topic,
         )
         with guarded():

@@ -26,7 +26,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["ProgressBar", "RateColumn", "Tally", "render_summary"]
+__all__ = ["DRY_RUN_NOTE", "ProgressBar", "RateColumn", "Tally", "render_summary"]
+
+#: The last note of a dry run (``replay`` and ``dlq redrive`` without ``--execute``).
+DRY_RUN_NOTE = "dry run: nothing was sent or written; add --execute to send"
 
 
 @dataclass(slots=True)

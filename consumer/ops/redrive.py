@@ -33,7 +33,7 @@ from consumer.logs import get_logger
 from consumer.ops.dlq_records import DlqFilter, DlqRecord
 from consumer.ops.kafka_io import RangeReader, ops_consumer, topic_partitions, watermarks
 from consumer.ops.processor import Entry, Processor, Wiring
-from consumer.ops.progress import ProgressBar, Tally, render_summary
+from consumer.ops.progress import DRY_RUN_NOTE, ProgressBar, Tally, render_summary
 from consumer.ops.ranges import PartitionRange
 
 __all__ = ["RedriveOptions", "RedriveState", "default_state_path", "run_redrive"]
@@ -59,12 +59,18 @@ class RedriveOptions:
 
     select: DlqFilter = field(default_factory=DlqFilter)
     rate_per_s: float | None = None
-    dry_run: bool = False
+    #: Send, dead-letter and save progress; without it, a dry run (``--execute``).
+    execute: bool = False
     state_file: Path | None = None
     #: Stop after this many selected records (the rest is left for the next run).
     max_records: int | None = None
     #: Ignore the saved progress and start at the beginning of the dead-letter topic.
     restart: bool = False
+
+    @property
+    def dry_run(self) -> bool:
+        """True unless ``execute``."""
+        return not self.execute
 
 
 @dataclass(slots=True)
@@ -197,6 +203,8 @@ def run_redrive(
         )
     elif not options.dry_run:
         tally.notes.append(f"progress saved in {path}")
+    if options.dry_run:
+        tally.notes.append(DRY_RUN_NOTE)
     render_summary(tally, console, title=f"re-drive of {dlq_topic}")
     _log().info("redrive_finished", dlq_topic=dlq_topic, **tally.as_dict())
     return tally

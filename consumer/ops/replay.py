@@ -5,7 +5,8 @@ is never committed (:func:`consumer.ops.kafka_io.ops_consumer`): the live consum
 its members, its assignment and its committed offsets, so a replay can run next to it. Each
 record goes through the current translator (decode, map, validate) and the sequential sender
 (:mod:`consumer.ops.delivery`); what fails goes to the dead-letter topic exactly as in the
-pipeline (attempt 1). ``dry_run`` translates only and counts.
+pipeline (attempt 1). Safe by default: unless ``execute``, a dry run translates only and counts
+what would be sent and what would be dead-lettered.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from consumer.ops.kafka_io import (
     watermarks,
 )
 from consumer.ops.processor import Entry, Processor, Wiring
-from consumer.ops.progress import ProgressBar, Tally, render_summary
+from consumer.ops.progress import DRY_RUN_NOTE, ProgressBar, Tally, render_summary
 from consumer.ops.ranges import EndAt, PartitionRange, StartAt, resolve_range
 
 __all__ = ["ReplayOptions", "plan_ranges", "run_replay"]
@@ -46,8 +47,14 @@ class ReplayOptions:
     start: StartAt
     end: EndAt = field(default_factory=lambda: EndAt("now"))
     partitions: tuple[int, ...] = ()
-    dry_run: bool = False
+    #: Send and dead-letter; without it, a dry run (``--execute``).
+    execute: bool = False
     dlq_topic: str | None = None
+
+    @property
+    def dry_run(self) -> bool:
+        """True unless ``execute``."""
+        return not self.execute
 
 
 def plan_ranges(consumer: Any, options: ReplayOptions) -> list[PartitionRange]:
@@ -142,6 +149,8 @@ def run_replay(
         wiring.close()
         if wiring.consumer is None:
             consumer.close()
+    if options.dry_run:
+        tally.notes.append(DRY_RUN_NOTE)
     render_summary(tally, console, title=f"replay of {options.topic}")
     _log().info("replay_finished", topic=options.topic, **tally.as_dict())
     return tally

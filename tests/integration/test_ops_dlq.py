@@ -111,7 +111,9 @@ def test_redrive_delivers_fixed_events_and_returns_failures_with_attempt_raised(
         ],
     )
     state = tmp_path / "state.json"
-    options = RedriveOptions(select=DlqFilter(reasons=("not_entitled",)), state_file=state)
+    options = RedriveOptions(
+        select=DlqFilter(reasons=("not_entitled",)), state_file=state, execute=True
+    )
     console, out = capture()
     tally = run_redrive(settings, options, console=console, progress_console=capture()[0])
     assert (tally.read, tally.skipped, tally.delivered) == (5, 1, 3)
@@ -155,13 +157,17 @@ def test_interrupted_redrive_resumes_where_it_stopped(
     env = {**ops_env(settings), "SIGNALS_BATCH_MAX_SIGNALS": "4"}
     state = tmp_path / "redrive.json"
     runner = CliRunner()
-    dry = runner.invoke(app, ["dlq", "redrive", "--dry-run", "--state-file", str(state)], env=env)
+    dry = runner.invoke(app, ["dlq", "redrive", "--state-file", str(state)], env=env)
     assert dry.exit_code == 0, dry.output
     assert "would send" in dry.stdout
+    assert "add --execute to send" in dry.stdout
     assert not state.exists()
+    assert [feed_count(sandbox, f"{topic}-{n}@example.com") for n in range(10)] == [0] * 10
 
     first = runner.invoke(
-        app, ["dlq", "redrive", "--max-records", "4", "--state-file", str(state)], env=env
+        app,
+        ["dlq", "redrive", "--max-records", "4", "--state-file", str(state), "--execute"],
+        env=env,
     )
     assert first.exit_code == 0, first.output
     assert "stopped after 4" in first.stdout
@@ -170,13 +176,15 @@ def test_interrupted_redrive_resumes_where_it_stopped(
     assert delivered == [1] * 4 + [0] * 6
 
     other = runner.invoke(
-        app, ["dlq", "redrive", "--reason", "x", "--state-file", str(state)], env=env
+        app, ["dlq", "redrive", "--reason", "x", "--state-file", str(state), "--execute"], env=env
     )
     assert other.exit_code == 1
     assert "another selection" in other.output
 
     rest = runner.invoke(
-        app, ["dlq", "redrive", "--rate-limit", "50/s", "--state-file", str(state)], env=env
+        app,
+        ["dlq", "redrive", "--rate-limit", "50/s", "--state-file", str(state), "--execute"],
+        env=env,
     )
     assert rest.exit_code == 0, rest.output
     assert json.loads(state.read_text())["next_offsets"] == {"0": 10}

@@ -57,7 +57,9 @@ def test_replay_delivers_exactly_the_range_and_commits_nothing(
     )
     settings = ops_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
     console, out = capture()
-    options = ReplayOptions(topic, StartAt("offset", 3), EndAt("offset", 8), partitions=(0,))
+    options = ReplayOptions(
+        topic, StartAt("offset", 3), EndAt("offset", 8), partitions=(0,), execute=True
+    )
     tally = run_replay(settings, options, console=console, progress_console=capture()[0])
     assert (tally.read, tally.delivered, dict(tally.by_reason)) == (5, 4, {"undecodable": 1})
     assert [feed_count(sandbox, f"{tag}-{n}@example.com") for n in range(10)] == [
@@ -103,7 +105,7 @@ def test_replay_by_time_reads_only_the_window(
     )
     settings = ops_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
     options = ReplayOptions(
-        topic, StartAt("time", base + 2 * 60_000), EndAt("time", base + 5 * 60_000)
+        topic, StartAt("time", base + 2 * 60_000), EndAt("time", base + 5 * 60_000), execute=True
     )
     tally = run_replay(settings, options, console=capture()[0], progress_console=capture()[0])
     assert tally.delivered == 3
@@ -119,10 +121,10 @@ def test_replay_by_time_reads_only_the_window(
     ]
 
 
-def test_dry_run_counts_by_type_and_error_and_sends_nothing(
+def test_without_execute_counts_by_type_and_error_and_sends_nothing(
     kafka_bootstrap: str, schema_registry_url: str, make_topic: Callable[..., str], sandbox: Any
 ) -> None:
-    """The CLI dry run prints counts by signal type and by error; nothing is sent or written."""
+    """Without --execute the replay is a dry run: counts by type and error, nothing sent."""
     topic = make_topic(partitions=1)
     produce_avro(
         kafka_bootstrap, schema_registry_url, topic, [email_event(topic, n) for n in range(6)]
@@ -130,11 +132,12 @@ def test_dry_run_counts_by_type_and_error_and_sends_nothing(
     produce_raw_records(kafka_bootstrap, topic, [b"garbage", b"\x00\x00\x00\x7f\x7fjunk"])
     settings = ops_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
     result = CliRunner().invoke(
-        app, ["replay", "--topic", topic, "--from-earliest", "--dry-run"], env=ops_env(settings)
+        app, ["replay", "--topic", topic, "--from-earliest"], env=ops_env(settings)
     )
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "(dry run)" in out
+    assert "add --execute to send" in out
     assert "would send" in out
     assert "signalType=addToCart" in out
     assert "reason=undecodable" in out
@@ -162,7 +165,7 @@ def test_range_before_retained_data_is_explained(
         future.result(timeout=30)
     settings = ops_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
     result = CliRunner().invoke(
-        app, ["replay", "--topic", topic, "--from-offset", "0"], env=ops_env(settings)
+        app, ["replay", "--topic", topic, "--from-offset", "0", "--execute"], env=ops_env(settings)
     )
     assert result.exit_code == 0, result.output
     assert "before the retained data" in result.stdout
@@ -191,7 +194,9 @@ def test_refused_api_key_stops_with_exit_4_and_a_resume_hint(
     )
     settings = ops_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
     env = {**ops_env(settings), "SIGNALS_CONNECT_API_KEY": "wrong-key"}
-    result = CliRunner().invoke(app, ["replay", "--topic", topic, "--from-earliest"], env=env)
+    result = CliRunner().invoke(
+        app, ["replay", "--topic", topic, "--from-earliest", "--execute"], env=env
+    )
     assert result.exit_code == 4, result.output
     assert "refused the API key" in result.output
     assert "--partition 0 --from-offset 0" in result.stdout
