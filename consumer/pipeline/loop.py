@@ -241,21 +241,40 @@ class Pipeline:
 
         return [TopicPartition(t, p, o) for (t, p), o in positions.items()]
 
-    def _commit_sync(self, positions: dict[TopicPartitionKey, int]) -> None:
+    def _commit_sync(self, positions: dict[TopicPartitionKey, int]) -> bool:
+        """Commit ``positions`` now; True when the broker took every one of them.
+
+        The answer is checked partition by partition: only the positions the broker accepted
+        are recorded as committed, a refused one stays to be committed (or, when revoked, is
+        left to the next owner, who starts from the last committed offset).
+        """
         from confluent_kafka import KafkaException
 
         if not positions:
-            return
+            return True
         try:
-            self.consumer.commit(offsets=self._offsets(positions), asynchronous=False)
+            answer = self.consumer.commit(offsets=self._offsets(positions), asynchronous=False)
         except KafkaException as exc:
             self.log.warning("commit_failed", error=str(exc), partitions=len(positions))
-            return
-        self.engine.tracker.mark_committed(positions)
-        self._last_commit = time.monotonic()
-        self.log.debug(
-            "offsets_committed", positions={f"{t}[{p}]": o for (t, p), o in positions.items()}
-        )
+            return False
+        refused = [p for p in answer or () if p.error is not None]
+        for part in refused:
+            self.log.warning(
+                "commit_refused",
+                topic=part.topic,
+                partition=part.partition,
+                offset=part.offset,
+                error=str(part.error),
+            )
+        gone = {(p.topic, p.partition) for p in refused}
+        accepted = {tp: pos for tp, pos in positions.items() if tp not in gone}
+        self.engine.tracker.mark_committed(accepted)
+        if accepted:
+            self._last_commit = time.monotonic()
+            self.log.debug(
+                "offsets_committed", positions={f"{t}[{p}]": o for (t, p), o in accepted.items()}
+            )
+        return not refused
 
     def _commit_async(self) -> None:
         positions = self.engine.tracker.commit_positions()
@@ -271,11 +290,15 @@ class Pipeline:
         self.engine.tracker.mark_committed(positions)
 
     def _on_commit(self, err: Any, partitions: list[Any]) -> None:
-        if err is None:
+        """The answer to an asynchronous commit: the partitions it refused (all of them on an
+        overall error, else those with their own error) are committed again next interval."""
+        refused = list(partitions) if err is not None else [p for p in partitions if p.error]
+        if not refused:
             self._last_commit = time.monotonic()
             return
-        self.log.info("commit_failed_will_retry", error=str(err), partitions=len(partitions))
-        self.engine.tracker.mark_committed({(p.topic, p.partition): -1 for p in partitions})
+        error = err if err is not None else refused[0].error
+        self.log.info("commit_failed_will_retry", error=str(error), partitions=len(refused))
+        self.engine.tracker.mark_committed({(p.topic, p.partition): -1 for p in refused})
 
     # --- the loop -----------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> ExitCode:
@@ -315,6 +338,7 @@ class Pipeline:
             if stop.is_set() and not engine.draining:
                 engine.start_drain()
                 deadline = now + self.settings.drain_timeout_s
+                self.rebalance.deadline = deadline  # a revoke meanwhile settles within it
                 self.log.info("drain_started", pending=engine.tracker.pending_count())
             busy = engine.pool.in_flight or engine.ready_jobs
             timeout = BUSY_POLL_TIMEOUT_S if busy else POLL_TIMEOUT_S
@@ -363,8 +387,14 @@ class Pipeline:
             elif self.until_idle_s is not None and self._idle(now):
                 self.log.info("idle_stop", idle_s=self.until_idle_s, consumed=self.consumed)
                 stop.set()
+        # nothing settles any more: the revoke that closing the consumer causes commits and goes
+        self.rebalance.deadline = time.monotonic()
         # only what moved: a sync commit during a rebalance blocks until the group settles
-        self._commit_sync(engine.tracker.commit_positions())
+        committed = self._commit_sync(engine.tracker.commit_positions())
+        if not committed and not self._commit_sync(engine.tracker.commit_positions()):
+            # refused twice: what is finished but not committed is redelivered after a restart
+            self.log.error("final_commit_failed", positions=len(engine.tracker.commit_positions()))
+            code = ExitCode.ERROR if code == ExitCode.OK else code
         self.log.info("pipeline_stopped", exit_code=int(code), **self.metrics.totals())
         return code
 

@@ -18,7 +18,8 @@ from consumer.pipeline.offsets import TopicPartitionKey
 
 __all__ = ["RebalanceHandler", "keys"]
 
-CommitFn = Callable[[dict[TopicPartitionKey, int]], None]
+#: Commits the positions synchronously; True when the broker took every one.
+CommitFn = Callable[[dict[TopicPartitionKey, int]], bool]
 
 
 def keys(partitions: list[Any]) -> set[TopicPartitionKey]:
@@ -58,6 +59,8 @@ class RebalanceHandler:
         self._drain_timeout_s = drain_timeout_s
         self._log = get_logger("rebalance")
         self.generations = 0
+        #: no revoke settles past this monotonic time (set at shutdown: the drain deadline)
+        self.deadline: float | None = None
         #: monotonic time of the last assignment change (``--until-idle`` waits for calm)
         self.last_change = time.monotonic()
 
@@ -80,6 +83,8 @@ class RebalanceHandler:
         revoked = keys(partitions) & self._engine.assigned
         if revoked:
             deadline = time.monotonic() + self._drain_timeout_s
+            if self.deadline is not None:
+                deadline = min(deadline, self.deadline)
             positions = self._engine.settle(revoked, deadline)
             self._commit_sync(positions)
             self._engine.forget(revoked)
