@@ -1,11 +1,13 @@
 """Mutations in flight: batch jobs, their splitting, and the worker pool.
 
 A :class:`Job` is one batch cut by the batcher. It is sent as a sequence of *chunks*: first the
-whole batch; when the API rejects it, the chunk is replaced by the rest without the signals the
-API named, or by its two halves when it named none (bisection), until single bad signals are
-isolated. Only one chunk of a job is in flight at a time, so the accepted signals of a
-partition stay in offset order. Workers only call ``send``; the loop thread owns every
-decision and reads outcomes from a queue.
+whole batch; when the API rejects it (or confirms only part of it), the chunk is replaced by
+the chunks :func:`consumer.connect.policy.decide` says - the rest without the signals the API
+named, or the two halves (bisection) - until single bad signals are isolated. Only one chunk of
+a job is in flight at a time, so the accepted signals of a partition stay in offset order
+(except after a query-level refusal confirmed on a lone signal: that probe moves behind the
+job's other chunks). Workers only call ``send``; the loop thread owns every decision and reads
+outcomes from a queue.
 """
 
 from __future__ import annotations
@@ -14,18 +16,15 @@ import itertools
 import queue
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from consumer.pipeline.batcher import Item
 from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.types import SendFn
 
-__all__ = ["Job", "Outcome", "WorkerPool", "split_rejected"]
-
-T = TypeVar("T")
+__all__ = ["Job", "Outcome", "WorkerPool"]
 
 _ids = itertools.count(1)
 
@@ -84,26 +83,6 @@ class Job:
         """Keep only the items ``keep`` accepts; empty chunks disappear."""
         kept = ([i for i in chunk if keep(i)] for chunk in self.chunks)
         self.chunks = deque(chunk for chunk in kept if chunk)
-
-
-def split_rejected(
-    chunk: list[T], violations: Mapping[int, str], *, default: str = "rejected by the API"
-) -> tuple[list[tuple[T, str]], list[list[T]]]:
-    """Split a rejected chunk: ``(bad items with the API's message, chunks to send again)``.
-
-    Named (valid) indexes are dead-lettered and the rest resent as one chunk; a single signal
-    is itself the bad one; otherwise the chunk is bisected.
-    """
-    named = {i: msg for i, msg in violations.items() if 0 <= i < len(chunk)}
-    if len(chunk) == 1:
-        message = next(iter(named.values()), None) or next(iter(violations.values()), "")
-        return [(chunk[0], message or default)], []
-    if named:
-        bad = [(chunk[i], msg) for i, msg in sorted(named.items())]
-        rest = [item for i, item in enumerate(chunk) if i not in named]
-        return bad, ([rest] if rest else [])
-    half = len(chunk) // 2
-    return [], [chunk[:half], chunk[half:]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,3 +93,10 @@ def test_the_attempt_count_starts_again_when_the_cause_changes() -> None:
     assert next_attempt("throttled", 9, "throttled") == 10
     assert next_attempt("throttled", 9, "unavailable") == 1
     assert next_attempt(None, 0, "unavailable") == 1
+
+
+def test_out_of_range_indexes_fall_back_to_bisection() -> None:
+    """Indexes outside the chunk are ignored: the chunk is bisected."""
+    verdict = decide(BatchRejected("bad", {9: "?"}), size=2)
+    assert verdict.bad == ()
+    assert verdict.again == ((0,), (1,))
