@@ -3,7 +3,8 @@
 Independent of the consumer (it reads nothing from ``consumer/signals``): a rule the consumer
 got wrong is not repeated here, so a test sending the consumer's output to the sandbox can see
 it. Source: ``connect-signals-reference.md`` sections 2 (mutation, identifiable attributes,
-tiers), 3 (common fields), 4 (per type) and 9 (later evidence, which wins where it differs).
+tiers), 3 (common fields), 4 (per type) and 9 (later evidence, which wins where it differs);
+the per-type field tables are in :mod:`connect_sandbox.fields`.
 
 Decision table, per signal (first matching row per field; every field is looked at):
 
@@ -38,15 +39,14 @@ signal (4.1, 4.9, 6, 9), so the sandbox accepts it and reports it.
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
+
+from connect_sandbox.fields import IMPORTABLE_TYPES, ITEM, SPECS, TIERS, Kind, Spec
 
 __all__ = [
     "ATTRIBUTE_NOT_DEFINED",
@@ -63,252 +63,8 @@ INVALID_ATTRIBUTE_VALUE: Final = "INVALID_ATTRIBUTE_VALUE"
 ATTRIBUTE_NOT_DEFINED: Final = "ATTRIBUTE_NOT_DEFINED"
 
 
-class Kind(StrEnum):
-    """The JSON shape a documented field takes."""
-
-    STRING = "a string"
-    NUMBER = "a number"
-    INTEGER = "an integer"
-    NUMBER_OR_STRING = "a number or a string"
-    BOOLEAN = "a boolean"
-    CURRENCY = "an ISO 4217 code"
-    TIMESTAMP = "an ISO-8601 UTC timestamp"
-    STRINGS = "a list of strings"
-    ATTRIBUTES = "a list of {name, value} string pairs"
-    ITEMS = "a list of order lines"
-
-
-_Problem = Callable[[Any], "tuple[str, str] | None"]
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One documented ``signalContent`` field: its kind, enumeration and length limit.
-
-    ``problem(value)`` is ``(category, reason)`` for a present value that breaks the rule, else
-    None (compiled once: a valid signal costs one call per field).
-    """
-
-    kind: Kind
-    values: frozenset[str] = frozenset()
-    max_length: int | None = None
-    problem: _Problem = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "problem", _compile(self))
-
-
-@dataclass(frozen=True, slots=True)
-class Spec:
-    """One signal type: its documented fields and those documented as required."""
-
-    fields: Mapping[str, Rule]
-    required: tuple[str, ...]
-
-
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _E164: Final = re.compile(r"\+[1-9][0-9]{6,14}")
-_CURRENCY: Final = re.compile(r"[A-Z]{3}")
-_TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]00:?00)")
-
-
-def _absent(value: Any) -> bool:
-    return value is None or value == ""
-
-
-def _number(value: Any) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
-
-
-def _timestamp(value: Any) -> bool:
-    if type(value) is not str or _TIMESTAMP.fullmatch(value) is None:
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _pairs(value: Any) -> bool:
-    if type(value) is not list:
-        return False
-    for pair in value:
-        if (
-            type(pair) is not dict
-            or len(pair) != 2
-            or type(pair.get("name")) is not str
-            or type(pair.get("value")) is not str
-        ):
-            return False
-    return True
-
-
-_KIND_CHECKS: Final[dict[Kind, Callable[[Any], bool]]] = {
-    Kind.STRING: lambda v: type(v) is str,
-    Kind.NUMBER: _number,
-    Kind.INTEGER: lambda v: _number(v) and float(v).is_integer(),
-    Kind.NUMBER_OR_STRING: lambda v: type(v) is str or _number(v),
-    Kind.BOOLEAN: lambda v: type(v) is bool,
-    Kind.CURRENCY: lambda v: type(v) is str and _CURRENCY.fullmatch(v) is not None,
-    Kind.TIMESTAMP: _timestamp,
-    Kind.STRINGS: lambda v: type(v) is list and all(type(s) is str for s in v),
-    Kind.ATTRIBUTES: _pairs,
-    Kind.ITEMS: lambda v: type(v) is list and all(type(i) is dict for i in v),
-}
-_KIND_CATEGORY: Final = {Kind.CURRENCY: "CURRENCY_FORMAT", Kind.TIMESTAMP: "TIMESTAMP_FORMAT"}
-
-
-def _compile(rule: Rule) -> _Problem:
-    ok = _KIND_CHECKS[rule.kind]
-    wrong = (_KIND_CATEGORY.get(rule.kind, "TYPE"), f"{rule.kind.value} is expected")
-    if rule.values:
-        values = rule.values
-        off = ("ENUM_VALUE", f"one of {', '.join(sorted(values))} is expected")
-        return lambda v: wrong if not ok(v) else (off if v not in values else None)
-    if rule.max_length is not None:
-        limit = rule.max_length
-        long = ("LENGTH", f"at most {limit} characters")
-        return lambda v: wrong if not ok(v) else (long if len(v) > limit else None)
-    if rule.kind is Kind.STRING:
-        return lambda v: None if type(v) is str else wrong
-    return lambda v: None if ok(v) else wrong
-
-
-_S, _N, _I = Rule(Kind.STRING), Rule(Kind.NUMBER), Rule(Kind.INTEGER)
-_NS, _CUR, _URLS = Rule(Kind.NUMBER_OR_STRING), Rule(Kind.CURRENCY), Rule(Kind.STRINGS)
-
-#: Section 3: every type.
-_COMMON: Final[dict[str, Rule]] = {
-    "signalType": _S,
-    "category": Rule(Kind.STRING, frozenset({"Behavior"})),
-    "name": Rule(Kind.STRING, max_length=256),
-    "effect": Rule(Kind.STRING, frozenset({"positive", "negative"})),
-    "signalTimestamp": Rule(Kind.TIMESTAMP),
-    "signalCustomAttributes": Rule(Kind.ATTRIBUTES),
-}
-_WEB: Final = ("category", "name")  # required by the web-library pages of section 4
-
-
-def _spec(required: tuple[str, ...], **fields: Rule) -> Spec:
-    return Spec({**_COMMON, **fields}, required)
-
-
-SPECS: Final[dict[str, Spec]] = {
-    # 4.1 (PREP-b import list) and 9
-    "addToCart": _spec(
-        ("currency", "itemQuantity", "productId", "productName", "unitPrice"),
-        currency=_CUR,
-        itemQuantity=_I,
-        productId=_S,
-        productName=_S,
-        unitPrice=_N,
-        discount=_N,
-        productCategory=_S,
-        productUrls=_URLS,
-        imageUrls=_URLS,
-        shoppingCartUrl=_S,
-    ),
-    # 4.2 and 9 (orderValue, orderedItems)
-    "order": _spec(
-        (*_WEB, "effect", "currency", "orderId", "orderValue", "orderedItems"),
-        currency=_CUR,
-        orderId=_S,
-        orderDiscount=_N,
-        orderShippingHandling=_N,
-        orderSubtotal=_N,
-        orderTax=_N,
-        orderValue=_N,
-        orderedItems=Rule(Kind.ITEMS),
-    ),
-    # 4.3; identifierName is free text (9)
-    "identification": _spec(
-        (*_WEB, "identifierName", "identifierValue"),
-        identifierName=_S,
-        identifierValue=_S,
-        identificationFromLogin=Rule(Kind.BOOLEAN),
-    ),
-    # 9 (no field table in section 4)
-    "pageView": _spec(("name", "url", "pageCategory"), url=_S, pageCategory=_S),
-    # 9 (newer names) over 4.5 (older: price, productDescription required)
-    "productView": _spec(
-        (*_WEB, "productId", "productName", "unitPrice", "currency", "productUrls", "imageUrls"),
-        productId=_S,
-        productName=_S,
-        productDescription=_S,
-        unitPrice=_N,
-        price=_NS,
-        currency=_CUR,
-        discount=_NS,
-        productCategory=_S,
-        pageCategory=_S,
-        productUrls=_URLS,
-        imageUrls=_URLS,
-        productUrl=_S,
-        productImageUrl=_S,
-        shoppingCartUrl=_S,
-        brandName=_S,
-        sku=_S,
-    ),
-    # 4.6 and 9
-    "productConfiguration": _spec(
-        (*_WEB, "configurationType", "productId", "productName"),
-        configurationType=_S,
-        productId=_S,
-        productName=_S,
-        productDescription=_S,
-        productCategory=_S,
-        unitPrice=_N,
-        currency=_CUR,
-        discount=_NS,
-        productUrls=_URLS,
-        imageUrls=_URLS,
-    ),
-    # 4.7, later version; interactionType is free text (9)
-    "richMediaInteraction": _spec(
-        (*_WEB, "effect", "mediaId"),
-        mediaId=_S,
-        interactionType=_S,
-        mediaCategory=_S,
-        mediaName=_S,
-        url=_S,
-        description=_S,
-    ),
-    # 4.8 and 9
-    "onSiteSearch": _spec(
-        (*_WEB, "effect", "searchTerm", "numberOfResults"), searchTerm=_S, numberOfResults=_N
-    ),
-    # 4.9 (field names from the iOS sample)
-    "error": _spec(
-        (*_WEB, "effect", "errorIdentifier", "errorText", "errorType"),
-        errorIdentifier=_S,
-        errorText=_S,
-        errorType=Rule(Kind.STRING, frozenset({"application", "user"})),
-    ),
-    # 4.10: field lists not found
-    "browseAbandonment": _spec(()),
-    "cartAbandonment": _spec(()),
-}
-
-#: 9: an order line.
-_ITEM: Final = Spec(
-    {
-        "productId": _S,
-        "productName": _S,
-        "unitPrice": _N,
-        "itemQuantity": _I,
-        "productCategory": _S,
-    },
-    ("productId", "productName", "unitPrice", "itemQuantity"),
-)
-
-IMPORTABLE_TYPES: Final = frozenset(SPECS)
-#: 2.4: what each subscription tier may import.
-TIERS: Final[dict[str, frozenset[str]]] = {
-    "pro": frozenset({"addToCart", "identification", "order"}),
-    "premium": IMPORTABLE_TYPES,
-    "ultimate": IMPORTABLE_TYPES,
-}
 _IDENTITIES: Final = ("contactKey", "email", "sms", "whatsapp")
 
 
@@ -362,7 +118,7 @@ def _fields(
             bad.append(Violation(prefix + name, value, problem[1], problem[0]))
         elif rule.kind is Kind.ITEMS:
             for index, item in enumerate(value):
-                _fields(item, _ITEM, f"{prefix}{name}[{index}].", bad, missing)
+                _fields(item, ITEM, f"{prefix}{name}[{index}].", bad, missing)
     for name in spec.required:
         value = content.get(name)
         if value is None or value == "":
@@ -401,7 +157,7 @@ def check_signal(obj: Mapping[str, Any], *, tier: str, app_keys: Collection[str]
         return Verdict(tuple(bad))
     signal_type = content.get("signalType")
     path = "signalContent.signalType"
-    if _absent(signal_type):
+    if signal_type is None or signal_type == "":
         bad.append(Violation(path, signal_type, "the signal type is required", "REQUIRED"))
         return Verdict(tuple(bad))
     spec = SPECS.get(signal_type) if type(signal_type) is str else None
