@@ -86,7 +86,7 @@ stack-down: $(STAMP) ## stop what stack-up started
 stack-status: $(STAMP) ## show whether the stack is running
 	$(PY) dev/stack.py status
 
-stack-soak: $(STAMP) ## format the local Kafka's storage 200 times with fresh data (about 6 min)
+stack-soak: $(STAMP) ## format the local Kafka's storage 200 times with fresh data (6+ min)
 	$(PY) -m pytest tests/dev -m soak $(PYTEST_ARGS)
 
 demo: $(INSTALLED) ## the main job end to end on the embedded default, with a summary

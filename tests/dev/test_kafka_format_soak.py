@@ -6,8 +6,9 @@ argument parser reads such an id as an option ("argument --cluster-id/-t: expect
 argument"). The format step is the one that failed, so this test repeats exactly that step
 through the code path ``start_kafka`` uses (:func:`dev.stack_kafka.prepare_storage`: render
 ``server.properties``, draw an id, run ``kafka-storage format``) with a fresh data directory
-each time, without starting the broker. Each format starts a JVM (about 1.8 s on two cores),
-so 200 take about six minutes: it is marked ``soak`` and runs only under ``make stack-soak``
+each time, without starting the broker. Each format starts a JVM (about 1.8 s on two idle
+cores), so 200 take six minutes or more (16 with the cores shared): it is marked ``soak`` and
+runs only under ``make stack-soak``
 (``pytest -m soak``), never in ``make test``. ``KAFKA_FORMAT_RUNS`` changes the count.
 """
 
