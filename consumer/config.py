@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     dlq_topic: str = "signals.dlq"
     #: Partitions of the dead-letter topic when ``signals-consumer run`` has to create it.
     dlq_partitions: int = Field(default=3, ge=1)
+    #: Largest dead letter: the DLQ producer's ``message.max.bytes`` and the DLQ topic's
+    #: ``max.message.bytes`` when it is created (default: the broker's default). A dead letter
+    #: that would be larger is written without the event's value and headers (their SHA-256
+    #: and size instead, docs/architecture.md).
+    dlq_max_message_bytes: int = Field(default=1_048_588, ge=65_536, le=100_000_000)
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: (
         Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None

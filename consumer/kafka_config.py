@@ -15,7 +15,13 @@ from consumer import __version__
 from consumer.config import Settings
 from consumer.logs import kafka_logger
 
-__all__ = ["admin_config", "common_config", "consumer_config", "producer_config"]
+__all__ = [
+    "admin_config",
+    "common_config",
+    "consumer_config",
+    "dlq_topic_config",
+    "producer_config",
+]
 
 
 def common_config(settings: Settings) -> dict[str, Any]:
@@ -92,10 +98,17 @@ def producer_config(settings: Settings, extra: Mapping[str, Any] | None = None) 
             "linger.ms": 5,
             "compression.type": "lz4",
             "message.timeout.ms": 120_000,
+            # the dead-letter topic is created with the same max.message.bytes (dlq_topic_config)
+            "message.max.bytes": settings.dlq_max_message_bytes,
         }
     )
     conf.update(extra or {})
     return conf
+
+
+def dlq_topic_config(settings: Settings) -> dict[str, str]:
+    """Topic configuration of the dead-letter topic when the consumer creates it."""
+    return {"max.message.bytes": str(settings.dlq_max_message_bytes)}
 
 
 def admin_config(settings: Settings) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Reading dead-letter records back: their headers, the original event, filters, PII masking.
 
-A dead-letter record (docs/architecture.md) is the source record - key, value, headers, timestamp
-byte for byte - followed by the headers the consumer appended, starting with
+A dead-letter record (docs/architecture.md) is the source record - key, value, headers byte for
+byte, the source timestamp in ``signals.source.timestamp.ms`` (older records: the record's own
+timestamp) - followed by the headers the consumer appended, starting with
 ``__connect.errors.topic``. :meth:`DlqRecord.from_message` splits the two at the *last*
 ``__connect.errors.topic`` header, so a record dead-lettered again by ``dlq redrive`` carries the
 original headers once, never the previous reason headers.
@@ -66,7 +67,7 @@ class SourceMessage:
         return list(self.raw_headers)
 
     def timestamp(self) -> tuple[int, int]:
-        """The source record's timestamp (the DLQ record keeps it)."""
+        """The source record's timestamp (``signals.source.timestamp.ms``)."""
         return self.ts
 
 
@@ -77,6 +78,13 @@ def _int(value: str | None) -> int | None:
         return int(value)
     except ValueError:
         return None
+
+
+def _source_timestamp(meta: dict[str, str], msg: KafkaMessage) -> tuple[int, int]:
+    """The source timestamp from its header (CreateTime), else the record's (written before the
+    header existed, when dead letters kept the source timestamp)."""
+    ms = _int(meta.get("signals.source.timestamp.ms"))
+    return (1, ms) if ms is not None and ms >= 0 else msg.timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +117,7 @@ class DlqRecord:
             raw_key=msg.key(),
             raw_value=msg.value(),
             raw_headers=tuple(headers[:split]),
-            ts=msg.timestamp(),
+            ts=_source_timestamp(meta, msg),
         )
         return cls(msg.topic() or "", msg.partition() or 0, msg.offset() or 0, source, meta)
 

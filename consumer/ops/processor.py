@@ -74,10 +74,11 @@ class Wiring:
         if self.producer is None:
             from confluent_kafka.admin import AdminClient
 
-            from consumer.kafka_config import admin_config
+            from consumer.kafka_config import admin_config, dlq_topic_config
             from consumer.pipeline.topics import ensure_topic
 
-            ensure_topic(AdminClient(admin_config(settings)), topic, settings.dlq_partitions)
+            admin = AdminClient(admin_config(settings))
+            ensure_topic(admin, topic, settings.dlq_partitions, config=dlq_topic_config(settings))
         sink = DeadLetterSink(settings, topic, self.producer)
         self.closers.append(lambda: sink.flush(10.0))
         return sink

@@ -104,7 +104,10 @@ class Engine(OutcomeHandling):
         self.pauses = PauseBook(pause, resume)
         self.retries: RetrySchedule[Work] = RetrySchedule()
         self.dlq: DeadLetterWriter[TrackedLetter] = DeadLetterWriter(
-            dlq_producer, settings.dlq_topic, self._dlq_result
+            dlq_producer,
+            settings.dlq_topic,
+            self._dlq_result,
+            max_message_bytes=settings.dlq_max_message_bytes,
         )
         self.ready_jobs: deque[Job] = deque()
         self.assigned: set[TopicPartitionKey] = set()

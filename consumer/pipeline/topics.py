@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from consumer.errors import ConfigurationError
@@ -10,8 +11,16 @@ from consumer.logs import get_logger
 __all__ = ["ensure_topic"]
 
 
-def ensure_topic(admin: Any, name: str, partitions: int, *, timeout_s: float = 15.0) -> bool:
-    """Create ``name`` with ``partitions`` unless it exists; True when it was created.
+def ensure_topic(
+    admin: Any,
+    name: str,
+    partitions: int,
+    *,
+    config: Mapping[str, str] | None = None,
+    timeout_s: float = 15.0,
+) -> bool:
+    """Create ``name`` with ``partitions`` (and topic ``config``, e.g.
+    ``kafka_config.dlq_topic_config``) unless it exists; True when it was created.
 
     Raises :class:`ConfigurationError` (naming ``SIGNALS_DLQ_TOPIC``) when it cannot.
     """
@@ -24,7 +33,14 @@ def ensure_topic(admin: Any, name: str, partitions: int, *, timeout_s: float = 1
         if name in metadata.topics and metadata.topics[name].error is None:
             return False
         futures = admin.create_topics(
-            [NewTopic(name, num_partitions=partitions, replication_factor=-1)],
+            [
+                NewTopic(
+                    name,
+                    num_partitions=partitions,
+                    replication_factor=-1,
+                    config=dict(config or {}),
+                )
+            ],
             request_timeout=timeout_s,
         )
         futures[name].result(timeout=timeout_s)

@@ -49,7 +49,7 @@ def test_api_error_excerpt_is_bounded() -> None:
 
 
 def test_writer_copies_record_and_reports_ack() -> None:
-    """Key, value, original headers and timestamp are copied; the ack is reported."""
+    """Key, value and original headers are copied, the source timestamp kept; the ack reported."""
     producer = FakeProducer()
     results: list[tuple[int, str | None]] = []
     writer: DeadLetterWriter[DeadLetter] = DeadLetterWriter(
@@ -60,7 +60,8 @@ def test_writer_copies_record_and_reports_ack() -> None:
     record = producer.records[0]
     assert record["value"] == b"\x00raw"
     assert record["key"] == b"key"
-    assert record["timestamp"] == 123
+    assert record["timestamp"] == 9  # written now; the source timestamp is a header
+    assert ("signals.source.timestamp.ms", b"123") in record["headers"]
     assert record["headers"][:2] == [("h", b"\x01"), ("n", None)]
     assert writer.outstanding == 1
     writer.poll()

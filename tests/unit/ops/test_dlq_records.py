@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from consumer.deadletter import dead_letter_headers
 from consumer.errors import NotEntitledError
 from consumer.ops.dlq_records import DlqFilter, DlqRecord, mask_payload
-from consumer.deadletter import dead_letter_headers
 from tests.unit.ops.fakes import FakeMessage
 
 ORIGINAL: list[tuple[str, bytes | None]] = [
@@ -17,7 +17,14 @@ def dlq_message(
     *, attempt: int = 1, first_ms: int = 1_700_000_000_000, offset: int = 7
 ) -> FakeMessage:
     """A DLQ record as the pipeline writes it: original headers, then the reason headers."""
-    source = FakeMessage("orders", 2, offset, _value=b"\x00\x00\x00\x00\x05body", _headers=ORIGINAL)
+    source = FakeMessage(
+        "orders",
+        2,
+        offset,
+        _value=b"\x00\x00\x00\x00\x05body",
+        _headers=ORIGINAL,
+        _timestamp=(1, 1_690_000_000_000),
+    )
     err = NotEntitledError("signal type pageView is not entitled", field="signalContent.signalType")
     err.schema_id = 5
     appended = dead_letter_headers(
@@ -30,7 +37,7 @@ def dlq_message(
         _key=b"contact-1",
         _value=source.value(),
         _headers=[*ORIGINAL, *appended],
-        _timestamp=(1, 1_690_000_000_000),
+        _timestamp=(1, first_ms + 1000),  # written at failure time; the source's is a header
     )
 
 
