@@ -21,6 +21,7 @@ pipeline does with it::
     │   ├── SignalIdsMismatch     ``signalIds`` with nulls or the wrong count: the accepted
     │   │                         ones finish, the rest is split to find the truth
     │   ├── RegistryUnavailable   the schema registry cannot be reached
+    │   │   └── SchemaPending     the schema is being fetched off the poll thread (``ready()``)
     │   └── DeadLetterUnavailable the dead-letter topic cannot be written (nothing is committed)
     └── PermanentError            this event can never be delivered as it is: dead-letter it
         ├── DecodeError           undecodable bytes, wrong magic byte, malformed Avro body
@@ -45,7 +46,7 @@ the raw Kafka message (when known) so the dead-letter topic receives the exact b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,7 @@ __all__ = [
     "RegistryUnavailable",
     "RetriesExhaustedError",
     "RetryableError",
+    "SchemaPending",
     "SignalIdsMismatch",
     "SignalNotConfirmed",
     "SignalRejectedError",
@@ -201,6 +203,19 @@ class RegistryUnavailable(RetryableError):
     """The schema registry could not be reached or answered 5xx."""
 
     cause = "registry"
+
+
+class SchemaPending(RegistryUnavailable):
+    """The writer schema is being fetched on a background thread (the caller asked not to wait).
+
+    ``ready()`` turns True once that fetch has ended, with the schema or an error: then ask
+    again. The pipeline pauses the partition meanwhile and keeps polling.
+    """
+
+    def __init__(self, schema_id: int, ready: Callable[[], bool]) -> None:
+        super().__init__(f"schema {schema_id} is being fetched from the schema registry")
+        self.schema_id = schema_id
+        self.ready = ready
 
 
 class DeadLetterUnavailable(RetryableError):

@@ -94,6 +94,7 @@ class Translator:
         registry: SchemaRegistry | None = None,
         custom: CustomMappings | None = None,
         notices: NoticeCounts | None = None,
+        wait_for_registry: bool = True,
     ) -> None:
         """``registry`` and ``custom`` default to the configured ones (tests pass fakes).
 
@@ -103,7 +104,12 @@ class Translator:
         if custom is None:
             custom = load_mappings(settings.mapping_files)
         # the registry's subjects are only asked for when a custom mapping matches by subject
-        self._decoder = Decoder(settings, registry, resolve_subjects=bool(custom.by_subject))
+        self._decoder = Decoder(
+            settings,
+            registry,
+            resolve_subjects=bool(custom.by_subject),
+            wait_for_registry=wait_for_registry,
+        )
         self._mapper = Mapper(settings, custom=custom)
         self._tier = settings.tier
         self.notices = notices if notices is not None else NoticeCounts()

@@ -91,7 +91,11 @@ class Decoder:
         *,
         readers: ReaderSchemas | None = None,
         resolve_subjects: bool = True,
+        wait_for_registry: bool = True,
     ) -> None:
+        """``wait_for_registry=False`` (the pipeline): a schema not cached raises SchemaPending
+        while it is fetched in the background, instead of waiting on the poll thread."""
+        self._wait = wait_for_registry
         self._owns_registry = registry is None
         self._registry = registry if registry is not None else SchemaRegistry(settings)
         self._readers = readers if readers is not None else ReaderSchemas.load(settings.schemas_dir)
@@ -161,7 +165,7 @@ class Decoder:
         refused = self._refused.get(schema_id)
         if refused is not None:
             raise IncompatibleSchemaError(refused, schema_id=schema_id)
-        writer = self._registry.get(schema_id)
+        writer = self._registry.get(schema_id, wait=self._wait)
         parsed = writer.parsed
         if not isinstance(parsed, dict) or parsed.get("type") not in ("record", "error"):
             self._refuse(schema_id, f"schema {schema_id} is a {writer.name}, not a record")
@@ -222,7 +226,7 @@ class Decoder:
         key = (plan.schema_id, topic or "")
         if key in self._subjects:
             return self._subjects[key]
-        subjects = self._registry.subjects(plan.schema_id)
+        subjects = self._registry.subjects(plan.schema_id, wait=self._wait)
         chosen: str | None = None
         names = dict.fromkeys((plan.writer_name, plan.record_name))
         candidates = [f"{topic}-value", *(f"{topic}-{n}" for n in names)] if topic else []

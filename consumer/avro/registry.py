@@ -14,6 +14,10 @@ pipeline pauses the partition and retries, nothing is dead-lettered for it. Sche
 (``references``: subject + version) are fetched and parsed into the same named types.
 
 Fetches are serialised by a lock; cache hits take none (one dict look-up on the poll thread).
+``get(schema_id, wait=False)`` and ``subjects(schema_id, wait=False)`` (the pipeline's poll
+thread) never wait on the network: what is not cached is fetched on a small background pool and
+:class:`SchemaPending` is raised until that fetch has ended - a registry that accepts
+connections and never answers costs the poll loop nothing.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import fastavro
@@ -36,6 +41,7 @@ from consumer.errors import (
     ConfigurationError,
     IncompatibleSchemaError,
     RegistryUnavailable,
+    SchemaPending,
     UnknownSchemaError,
 )
 from consumer.logs import get_logger
@@ -51,6 +57,9 @@ _NOT_FOUND: Final = 40403
 #: 40401 subject, 40402 version, 40403 schema not found: a reference that is gone.
 _REFERENCE_GONE: Final = frozenset({40401, 40402, 40403})
 _EXCERPT: Final = 200
+#: Background fetch threads (``wait=False``); the fetches are serialised by the lock anyway.
+_FETCH_THREADS: Final = 2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +157,23 @@ class SchemaRegistry:
         self._missing: dict[int, tuple[float, str]] = {}  # id -> (expiry, reason)
         self._broken: dict[int, str] = {}  # id -> why it can never be read
         self._lock = threading.Lock()
+        #: background fetches by (kind, schema id); touched by the caller's thread only
+        self._pending: dict[tuple[str, int], Future[Any]] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self.log = get_logger("schema_registry")
 
     # --- public ----------------------------------------------------------------------------------
-    def get(self, schema_id: int) -> WriterSchema:
+    def get(self, schema_id: int, *, wait: bool = True) -> WriterSchema:
         """The writer schema of ``schema_id``; UnknownSchemaError / IncompatibleSchemaError /
-        RegistryUnavailable."""
+        RegistryUnavailable. With ``wait=False`` nothing waits on the network: SchemaPending
+        while a background fetch runs, then its schema or its error (once)."""
         found = self._schemas.get(schema_id)
         if found is not None:
             return found
+        if not wait:
+            if ("schema", schema_id) not in self._pending:
+                self._known_refusal(schema_id)  # what the caches know is answered on the spot
+            return self._background(("schema", schema_id), lambda: self.get(schema_id))
         with self._lock:
             found = self._schemas.get(schema_id)
             if found is None:
@@ -164,11 +181,14 @@ class SchemaRegistry:
                 self._schemas[schema_id] = found
             return found
 
-    def subjects(self, schema_id: int) -> tuple[str, ...]:
-        """The subjects that hold ``schema_id`` (cached; empty when the registry cannot say)."""
+    def subjects(self, schema_id: int, *, wait: bool = True) -> tuple[str, ...]:
+        """The subjects that hold ``schema_id`` (cached; empty when the registry cannot say).
+        With ``wait=False``: SchemaPending while they are fetched in the background."""
         found = self._subjects.get(schema_id)
         if found is not None:
             return found
+        if not wait:
+            return self._background(("subjects", schema_id), lambda: self.subjects(schema_id))
         with self._lock:
             try:
                 body = self._get_json(f"schemas/ids/{schema_id}/subjects")
@@ -179,8 +199,38 @@ class SchemaRegistry:
             return names
 
     def close(self) -> None:
-        """Close the HTTP client."""
+        """Close the HTTP client (background fetches are abandoned, not waited for)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
         self._http.close()
+
+    def _background(self, key: tuple[str, int], fetch: Callable[[], T]) -> T:
+        """``fetch()`` on the background pool: SchemaPending until it has ended, then its
+        result or its error, once (the next call after an error fetches again)."""
+        future = self._pending.get(key)
+        if future is None:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(_FETCH_THREADS, thread_name_prefix="schema-fetch")
+            future = self._pending[key] = self._pool.submit(fetch)
+        if not future.done():
+            raise SchemaPending(key[1], future.done)
+        del self._pending[key]
+        result: T = future.result()
+        return result
+
+    def _known_refusal(self, schema_id: int) -> None:
+        """Raise what the caches already know about ``schema_id`` (no request)."""
+        if schema_id > MAX_SCHEMA_ID:
+            raise UnknownSchemaError(
+                f"schema id {schema_id} is out of range (a negative Java int)",
+                schema_id=schema_id,
+            )
+        broken = self._broken.get(schema_id)
+        if broken is not None:
+            raise IncompatibleSchemaError(broken, schema_id=schema_id)
+        missing = self._missing.get(schema_id)
+        if missing is not None and self._clock() < missing[0]:
+            raise UnknownSchemaError(missing[1], schema_id=schema_id)
 
     def __enter__(self) -> SchemaRegistry:
         return self

@@ -17,6 +17,7 @@ from consumer.deadletter import DeadLetter, DeadLetterWriter
 from consumer.errors import (
     PermanentError,
     RetryableError,
+    SchemaPending,
 )
 from consumer.logs import get_logger
 from consumer.pipeline.batcher import Batcher, Item
@@ -119,6 +120,8 @@ class Engine(OutcomeHandling):
         self.backpressure = False
         self.awaiting: dict[TopicPartitionKey, int] = {}
         self._registry_attempts: dict[TopicPartitionKey, int] = {}
+        #: awaiting partitions whose schema is being fetched: resumed as soon as it has ended
+        self._schema_waits: dict[TopicPartitionKey, Callable[[], bool]] = {}
         self.last_progress = clock()
 
     # --- 2. consume ---------------------------------------------------------------------------
@@ -152,6 +155,10 @@ class Engine(OutcomeHandling):
             self.pauses.remove([tp], f"dlq:{letter.offset}")  # type: ignore[union-attr]
         self.pauses.add([tp], "registry")
         self.awaiting[tp] = offset
+        if isinstance(exc, SchemaPending):  # fetched off the loop: resume once it has ended
+            self._schema_waits[tp] = exc.ready
+        else:
+            self._schema_waits.pop(tp, None)
         attempt = self._registry_attempts[tp] = self._registry_attempts.get(tp, 0) + 1
         wait = self._delay(attempt, exc.retry_after_s)
         self.retries.add(self._clock() + wait, RegistryRetry(tp, offset))
@@ -254,7 +261,13 @@ class Engine(OutcomeHandling):
 
     # --- due retries, backpressure ------------------------------------------------------------
     def run_due(self) -> None:
-        """Start the retries whose backoff has passed."""
+        """Start the retries whose backoff has passed, and resume the partitions whose schema
+        fetch has ended."""
+        for tp, ready in list(self._schema_waits.items()):
+            if ready():
+                del self._schema_waits[tp]
+                if tp in self.awaiting:
+                    self._resume_at(tp, self.awaiting[tp])
         for work in self.retries.pop_due(self._clock()):
             if isinstance(work, Job):
                 self._continue(work)
@@ -274,6 +287,7 @@ class Engine(OutcomeHandling):
             return
         self.pauses.remove([tp], "registry")
         del self.awaiting[tp]
+        self.retries.drop(lambda w: isinstance(w, RegistryRetry) and w.tp == tp)
 
     def apply_backpressure(self) -> None:
         """Pause everything above ``max_buffered_events``, resume below half of it; and pause
@@ -364,6 +378,7 @@ class Engine(OutcomeHandling):
             self.batcher.forget(tp)
             self.pauses.forget(tp)
             self.awaiting.pop(tp, None)
+            self._schema_waits.pop(tp, None)
             self._registry_attempts.pop(tp, None)
         self.assigned -= tps
 

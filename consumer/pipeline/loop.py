@@ -180,7 +180,8 @@ class Pipeline:
             ensure_topic(admin, s.dlq_topic, s.dlq_partitions, config=dlq_topic_config(s))
             fast: FastFn | None = None
             if translate is None:
-                translator = Translator(s, notices=metrics.notices)
+                # wait_for_registry=False: schemas are fetched off the poll thread
+                translator = Translator(s, notices=metrics.notices, wait_for_registry=False)
                 closers.append(translator.close)
                 translate = translator.translate
                 fast = translator.fast_path.literal if translator.fast_path else None

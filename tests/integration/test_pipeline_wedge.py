@@ -11,8 +11,9 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 from confluent_kafka import Producer
@@ -124,3 +125,111 @@ def test_partitions_revoked_while_paused_are_consumed_when_they_come_back(
         )
     assert result_a == [0]
     assert api_a.accepted >= 20 + 40  # A's own first 20 (after the throttle) and all 40 new ones
+
+
+class SilentRegistry:
+    """A TCP front of the schema registry: while ``hang`` is set it accepts connections and never
+    answers; otherwise it forwards them to the real registry."""
+
+    def __init__(self, registry_url: str) -> None:
+        target = urlparse(registry_url)
+        self._target = (target.hostname or "localhost", target.port or 80)
+        self.hang = threading.Event()
+        self.hang.set()
+        self.held = 0
+        self._server = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self._open: list[socket.socket] = []
+        self._stop = threading.Event()
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            self._open.append(conn)
+            if self.hang.is_set():
+                self.held += 1  # read, never answered
+                continue
+            upstream = socket.create_connection(self._target)
+            self._open.append(upstream)
+            for a, b in ((conn, upstream), (upstream, conn)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        with suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        with suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+        for conn in self._open:
+            with suppress(OSError):
+                conn.close()
+
+
+@contextmanager
+def silent_registry(registry_url: str) -> Iterator[SilentRegistry]:
+    """A :class:`SilentRegistry` for the duration of the block."""
+    front = SilentRegistry(registry_url)
+    try:
+        yield front
+    finally:
+        front.close()
+
+
+def test_a_registry_that_never_answers_does_not_hold_the_poll_loop(
+    kafka_bootstrap: str, schema_registry_url: str, make_topic: Callable[..., str], sandbox: Any
+) -> None:
+    """14.6: records of 12 partitions whose schema is not cached while the registry accepts
+    connections and never answers: the poll loop keeps turning (worst gap between loop turns
+    under 1 s, where each blocking fetch took the 2 s registry timeout), the partitions wait
+    paused, and once the registry answers they are delivered and committed to their ends."""
+    topic = make_topic(partitions=12)
+    produce_to_partitions(kafka_bootstrap, schema_registry_url, topic, 12, 2, 0)
+    every = {(topic, p) for p in range(12)}
+    with silent_registry(schema_registry_url) as front:
+        settings = pipeline_settings(
+            kafka_bootstrap,
+            front.url,
+            sandbox,
+            topic,
+            schema_registry_timeout_s=2.0,
+            metrics_port=0,
+        )
+        pipeline = Pipeline.from_settings(settings, send=SwitchableApi())
+        worst = 0.0
+        with running(pipeline) as (stop, result):
+            wait_for(lambda: assigned(pipeline) == every, 60, "all 12 partitions assigned")
+            until = time.monotonic() + 8.0
+            waiting: set[tuple[str, int]] = set()
+            while time.monotonic() < until:
+                beat = pipeline.health.heartbeat
+                if beat is not None:
+                    worst = max(worst, time.monotonic() - beat)
+                waiting |= set(pipeline.engine.awaiting)
+                time.sleep(0.02)
+            assert pipeline.metrics.totals()["delivered"] == 0
+            assert front.held >= 1
+            front.hang.clear()
+            ends = high_watermarks(kafka_bootstrap, topic, 12)
+            wait_for(
+                lambda: committed(kafka_bootstrap, settings.kafka_group_id, topic, 12) == ends,
+                90,
+                "every partition committed to its end once the registry answers",
+            )
+            stopped_at = time.monotonic()
+            stop.set()
+            wait_for(lambda: bool(result), 30, "the pipeline stopped")
+            shutdown_s = time.monotonic() - stopped_at
+    print(f"worst gap between loop turns: {worst:.3f} s; shutdown {shutdown_s:.1f} s")
+    assert worst < 1.0
+    assert waiting == every
+    assert result == [0]
+    assert pipeline.metrics.totals()["dead_lettered"] == 0
