@@ -233,3 +233,37 @@ def test_a_registry_that_never_answers_does_not_hold_the_poll_loop(
     assert waiting == every
     assert result == [0]
     assert pipeline.metrics.totals()["dead_lettered"] == 0
+
+
+def test_shutdown_with_a_mutation_that_never_returns_keeps_its_deadline(
+    kafka_bootstrap: str, schema_registry_url: str, make_topic: Callable[..., str], sandbox: Any
+) -> None:
+    """14.14: stopped while a mutation hangs, the pipeline gives up at the drain deadline and
+    the revoke that closing the consumer causes does not start a fresh drain_timeout_s: the whole
+    shutdown ends within the deadline plus the consumer's close (exit 5)."""
+    topic = make_topic(partitions=2)
+    produce_to_partitions(kafka_bootstrap, schema_registry_url, topic, 2, 5, 0)
+    settings = pipeline_settings(
+        kafka_bootstrap, schema_registry_url, sandbox, topic, drain_timeout_s=4
+    )
+    release = threading.Event()
+    started = threading.Event()
+
+    def hanging_send(literals: Sequence[str]) -> list[str]:
+        started.set()
+        release.wait(60)
+        return [f"id-{i}" for i in range(len(literals))]
+
+    pipeline = Pipeline.from_settings(settings, send=hanging_send)
+    try:
+        with running(pipeline) as (stop, result):
+            wait_for(started.is_set, 60, "a mutation in flight")
+            stopped_at = time.monotonic()
+            stop.set()
+            wait_for(lambda: bool(result), 60, "the pipeline stopped")
+            shutdown_s = time.monotonic() - stopped_at
+    finally:
+        release.set()
+    print(f"shutdown took {shutdown_s:.1f} s with drain_timeout_s=4")
+    assert result == [5]
+    assert shutdown_s < settings.drain_timeout_s + 2.0
