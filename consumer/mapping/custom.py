@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import yaml
 
 from consumer.errors import ConfigurationError, MappingError
-from consumer.mapping.mapper import assemble, event_timestamp
+from consumer.mapping.assemble import assemble, event_timestamp
 from consumer.mapping.paths import read_path
 from consumer.mapping.tables import IDENTITY_FIELDS
 from consumer.mapping.values import Loader, MarkedMap, Problem, Value, line_of

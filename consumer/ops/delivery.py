@@ -48,11 +48,6 @@ from consumer.types import DelayFn, KafkaMessage, SendFn
 __all__ = ["Delivery", "Failure", "Pending", "prepare"]
 
 
-def _log() -> Any:
-    """The module's logger, bound at use (logging is configured after import)."""
-    return get_logger("ops.delivery")
-
-
 @dataclass(frozen=True, slots=True)
 class Pending:
     """One translated record waiting to be sent."""
@@ -92,7 +87,7 @@ def prepare(
         except RetryableError as exc:
             tries += 1
             wait = delay(tries, exc.retry_after_s)
-            _log().warning(
+            get_logger("ops.delivery").warning(
                 "translate_retry", cause=exc.cause, attempt=tries, retry_in_s=round(wait, 3)
             )
             sleep(wait)

@@ -17,18 +17,13 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.errors import ConsumerError
-from consumer.types import KafkaMessage
 from consumer.logs import get_logger, mask_text
 from consumer.ops.dlq_records import DlqFilter, DlqRecord, mask_payload
 from consumer.ops.kafka_io import RangeReader, ops_consumer, topic_partitions, watermarks
 from consumer.ops.ranges import PartitionRange, format_ms
+from consumer.types import KafkaMessage
 
 __all__ = ["DecodeFn", "InspectOptions", "describe", "render_text", "run_inspect", "to_json"]
-
-
-def _log() -> Any:
-    """The module's logger, bound at use (logging is configured after import)."""
-    return get_logger("ops.dlq_inspect")
 
 
 #: ``original event -> (record name, decoded data)``; raises when it cannot be decoded.
@@ -181,7 +176,7 @@ def run_inspect(
         try:
             decode, closer = default_decoder(settings)
         except (ImportError, ConsumerError) as exc:
-            _log().warning("decoder_unavailable", error=str(exc))
+            get_logger("ops.dlq_inspect").warning("decoder_unavailable", error=str(exc))
     topic = settings.dlq_topic
     found: list[dict[str, Any]] = []
     seen = 0

@@ -43,11 +43,6 @@ __all__ = [
 ]
 
 
-def _log() -> Any:
-    """The module's logger, bound at use (logging is configured after import)."""
-    return get_logger("ops.offsets")
-
-
 _ACTIVE_STATES = {"STABLE", "PREPARING_REBALANCING", "COMPLETING_REBALANCING"}
 
 
@@ -288,7 +283,7 @@ def run_reset(
         )
     if options.execute:
         apply_reset(admin, options.group, rows)
-        _log().info(
+        get_logger("ops.offsets").info(
             "group_offsets_reset",
             group=options.group,
             partitions=len(rows),

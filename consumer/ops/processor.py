@@ -24,11 +24,6 @@ from consumer.types import DelayFn, EncodeFn, KafkaMessage, SendFn, TranslateFn
 __all__ = ["Entry", "Processor", "Wiring"]
 
 
-def _log() -> Any:
-    """The module's logger, bound at use (logging is configured after import)."""
-    return get_logger("ops.processor")
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """A record to process; ``attempt``/``first_failure_ms`` are used if it is dead-lettered."""
@@ -90,7 +85,9 @@ class Wiring:
             try:
                 closer()
             except Exception as exc:  # closing must not hide the run's outcome
-                _log().warning("close_failed", error=f"{type(exc).__name__}: {exc}")
+                get_logger("ops.processor").warning(
+                    "close_failed", error=f"{type(exc).__name__}: {exc}"
+                )
 
 
 class Processor:

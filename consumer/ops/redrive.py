@@ -28,20 +28,15 @@ from rich.console import Console
 
 from consumer.config import Settings
 from consumer.errors import ApiAuthError, OperationRefused
-from consumer.types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.ops.dlq_records import DlqFilter, DlqRecord
 from consumer.ops.kafka_io import RangeReader, ops_consumer, topic_partitions, watermarks
 from consumer.ops.processor import Entry, Processor, Wiring
 from consumer.ops.progress import DRY_RUN_NOTE, ProgressBar, Tally, render_summary
 from consumer.ops.ranges import PartitionRange
+from consumer.types import KafkaMessage
 
 __all__ = ["RedriveOptions", "RedriveState", "default_state_path", "run_redrive"]
-
-
-def _log() -> Any:
-    """The module's logger, bound at use (logging is configured after import)."""
-    return get_logger("ops.redrive")
 
 
 STATE_VERSION = 1
@@ -168,7 +163,7 @@ def run_redrive(
         )
         batch_size = processor.delivery.max_signals if processor.delivery else 500
         reader = RangeReader(consumer, ranges, batch_size=batch_size)
-        _log().info(
+        get_logger("ops.redrive").info(
             "redrive_started",
             dlq_topic=dlq_topic,
             records=reader.total,
@@ -206,7 +201,7 @@ def run_redrive(
     if options.dry_run:
         tally.notes.append(DRY_RUN_NOTE)
     render_summary(tally, console, title=f"re-drive of {dlq_topic}")
-    _log().info("redrive_finished", dlq_topic=dlq_topic, **tally.as_dict())
+    get_logger("ops.redrive").info("redrive_finished", dlq_topic=dlq_topic, **tally.as_dict())
     return tally
 
 

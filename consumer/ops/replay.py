@@ -18,7 +18,6 @@ from rich.console import Console
 
 from consumer.config import Settings
 from consumer.errors import ApiAuthError, OperationRefused
-from consumer.types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.ops.kafka_io import (
     RangeReader,
@@ -30,13 +29,9 @@ from consumer.ops.kafka_io import (
 from consumer.ops.processor import Entry, Processor, Wiring
 from consumer.ops.progress import DRY_RUN_NOTE, ProgressBar, Tally, render_summary
 from consumer.ops.ranges import EndAt, PartitionRange, StartAt, resolve_range
+from consumer.types import KafkaMessage
 
 __all__ = ["ReplayOptions", "plan_ranges", "run_replay"]
-
-
-def _log() -> Any:
-    """The module's logger, bound at use (logging is configured after import)."""
-    return get_logger("ops.replay")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +107,7 @@ def run_replay(
             if note:
                 tally.notes.append(note)
                 (progress_console or console).print(f"warning: {note}", highlight=False)
-                _log().warning(
+                get_logger("ops.replay").warning(
                     "range_before_retained_data",
                     topic=rng.topic,
                     partition=rng.partition,
@@ -123,7 +118,7 @@ def run_replay(
             settings, wiring, tally, dlq_topic=options.dlq_topic or settings.dlq_topic
         )
         reader = RangeReader(consumer, ranges, batch_size=settings.batch_max_signals)
-        _log().info(
+        get_logger("ops.replay").info(
             "replay_started",
             topic=options.topic,
             offsets=reader.total,
@@ -152,7 +147,7 @@ def run_replay(
     if options.dry_run:
         tally.notes.append(DRY_RUN_NOTE)
     render_summary(tally, console, title=f"replay of {options.topic}")
-    _log().info("replay_finished", topic=options.topic, **tally.as_dict())
+    get_logger("ops.replay").info("replay_finished", topic=options.topic, **tally.as_dict())
     return tally
 
 

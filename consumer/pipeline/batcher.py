@@ -13,8 +13,8 @@ from collections import deque
 from typing import NamedTuple
 
 from consumer.avro.framing import schema_id_of
-from consumer.types import KafkaMessage
 from consumer.pipeline.offsets import TopicPartitionKey
+from consumer.types import KafkaMessage
 
 __all__ = ["Batcher", "Item"]
 
@@ -62,10 +62,6 @@ class Batcher:
 
     def __len__(self) -> int:
         return self._count
-
-    def busy(self, tp: TopicPartitionKey) -> bool:
-        """True while a batch holding ``tp`` is in flight."""
-        return tp in self._busy
 
     def _available(self) -> list[deque[Item]]:
         queues = [q for tp, q in self._queues.items() if q and tp not in self._busy]

@@ -67,11 +67,6 @@ class PauseBook:
         """The partitions paused for ``reason``."""
         return [tp for tp, r in self._reasons.items() if reason in r]
 
-    def has(self, tp: TopicPartitionKey, reason: str | None = None) -> bool:
-        """True when ``tp`` is paused (for ``reason``, when given)."""
-        reasons = self._reasons.get(tp)
-        return bool(reasons) and (reason is None or reason in reasons)  # type: ignore[operator]
-
     def forget(self, tp: TopicPartitionKey) -> None:
         """Drop the partition's reasons without resuming (it was revoked or lost)."""
         if self._reasons.pop(tp, None):
@@ -114,11 +109,9 @@ class RetrySchedule(Generic[T]):
         self._heap: list[Scheduled[T]] = []
         self._seq = itertools.count()
 
-    def add(self, due: float, item: T) -> Scheduled[T]:
-        """Schedule ``item`` at ``due``; returns a handle that can be cancelled."""
-        entry = Scheduled(due, next(self._seq), item)
-        heapq.heappush(self._heap, entry)
-        return entry
+    def add(self, due: float, item: T) -> None:
+        """Schedule ``item`` at ``due`` (:meth:`drop` cancels it)."""
+        heapq.heappush(self._heap, Scheduled(due, next(self._seq), item))
 
     def pop_due(self, now: float) -> list[T]:
         """Remove and return everything due by ``now``."""
