@@ -28,7 +28,7 @@ import orjson
 from consumer.avro.framing import schema_id_of
 from consumer.errors import ConfigurationError
 from consumer.logs import get_logger
-from consumer.mapping.mapper import NEGATIVE_WHEN_ZERO
+from consumer.mapping.assemble import NEGATIVE_WHEN_ZERO
 from consumer.mapping.tables import ENVELOPE_FIELDS, IDENTITY_FIELDS, table_for_record
 from consumer.signals.catalog import SIGNAL_TYPES, TIER_SIGNAL_TYPES, FieldSpec, Kind
 from consumer.signals.graphql_literal import is_name
