@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     # --- schema registry ---------------------------------------------------------------------
     schema_registry_url: str = "http://localhost:8081"
     schema_registry_basic_auth: SecretStr | None = None  # "user:password"
-    #: Read/write/pool timeout of one schema-registry request (the poll thread waits for it).
+    #: Read/write/pool timeout of one schema-registry request (the pipeline fetches schemas off
+    #: its poll thread; one-shot commands wait for it).
     schema_registry_timeout_s: float = Field(default=10.0, gt=0)
     #: Directory of reader schemas (``.avsc``); default: the packaged ``schemas/``.
     schemas_dir: Path | None = None
