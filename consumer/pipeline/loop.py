@@ -105,6 +105,8 @@ class Pipeline:
         self._lags: dict[TopicPartitionKey, int] = {}
         self.log = get_logger("pipeline")
         self.consumed = 0
+        #: the longest time between two ``consume()`` calls so far (seconds)
+        self.poll_gap_max_s = 0.0
         self.consumer = parts.consumer
         self.producer = parts.producer
         self.engine = Engine(
@@ -334,8 +336,13 @@ class Pipeline:
         self._next_commit = now + COMMIT_INTERVAL_S
         deadline = 0.0
         code = ExitCode.OK
+        last_poll = now  # the worst gap between two consume() calls (rebalances included)
         while True:
             now = time.monotonic()
+            if now - last_poll > self.poll_gap_max_s:
+                self.poll_gap_max_s = now - last_poll
+                self.metrics.poll_gap_max.set(self.poll_gap_max_s)
+            last_poll = now
             if stop.is_set() and not engine.draining:
                 engine.start_drain()
                 deadline = now + self.settings.drain_timeout_s
@@ -396,7 +403,12 @@ class Pipeline:
             # refused twice: what is finished but not committed is redelivered after a restart
             self.log.error("final_commit_failed", positions=len(engine.tracker.commit_positions()))
             code = ExitCode.ERROR if code == ExitCode.OK else code
-        self.log.info("pipeline_stopped", exit_code=int(code), **self.metrics.totals())
+        self.log.info(
+            "pipeline_stopped",
+            exit_code=int(code),
+            poll_gap_max_s=round(self.poll_gap_max_s, 3),
+            **self.metrics.totals(),
+        )
         return code
 
     def _kafka_error(self, err: Any) -> ExitCode | None:

@@ -191,6 +191,11 @@ class Metrics:
             "signals_last_commit_age_seconds", "Seconds since the last offset commit", registry=r
         )
         self.ready = Gauge("signals_ready", "1 when ready, 0 when not", registry=r)
+        self.poll_gap_max = Gauge(
+            "signals_poll_gap_max_seconds",
+            "Longest time between two polls of Kafka since start (rebalance callbacks included)",
+            registry=r,
+        )
         #: Signals sent although Connect may discard them (the translator counts them here).
         self.notices = NoticeCounts()
         NoticeCounter(self.notices, registry=r)
