@@ -119,13 +119,14 @@ def decide(
     err: BaseException | None,
     *,
     size: int,
-    attempt: int = 1,
+    unknown_answers: int = 1,
     max_unknown_attempts: int = 3,
     accepted_since_query_failure: bool = False,
 ) -> Verdict:
     """The :class:`Verdict` for a chunk of ``size`` signals whose send raised ``err``.
 
-    ``attempt`` counts this chunk's failures with the same cause, this one included;
+    ``unknown_answers`` counts this chunk's unrecognised answers, this one included (whatever
+    came between them: alternating with throttling does not make the bound endless);
     ``accepted_since_query_failure`` tells whether a part of the batch was accepted after a
     query-level failure of it (row 4).
     """
@@ -145,7 +146,7 @@ def decide(
             return Verdict(Action.PARTIAL, accepted=err.accepted, again=(rest,) if rest else ())
         return _rejected(size, Rejection(str(err), confirmed=False))
     if isinstance(err, ApiUnrecognised):
-        if attempt < max_unknown_attempts:
+        if unknown_answers < max_unknown_attempts:
             return Verdict(Action.RETRY)
         return _rejected(size, Rejection(err.api_error, err.api_code))
     if isinstance(err, RetryableError):

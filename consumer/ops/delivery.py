@@ -34,6 +34,7 @@ from consumer.connect.policy import Action, Verdict, dead_letter_error, decide, 
 from consumer.errors import (
     ApiAuthError,
     ApiQueryRejected,
+    ApiUnrecognised,
     ConsumerError,
     PermanentError,
     RetriesExhaustedError,
@@ -184,7 +185,7 @@ class Delivery:
         self, chunk: list[Pending], accepted_after_query_failure: bool
     ) -> tuple[Verdict, BaseException | None]:
         """Send ``chunk`` until its verdict is not a retry; the verdict and the last error."""
-        tries, cause = 0, None
+        tries, cause, unknown_answers = 0, None, 0
         first_failure: float | None = None
         literals = [p.literal for p in chunk]
         while True:
@@ -200,10 +201,12 @@ class Delivery:
                 err = exc
             if isinstance(err, RetryableError):
                 tries, cause = next_attempt(cause, tries, err.cause), err.cause
+            if isinstance(err, ApiUnrecognised):
+                unknown_answers += 1
             verdict = decide(
                 err,
                 size=len(chunk),
-                attempt=tries,
+                unknown_answers=unknown_answers,
                 max_unknown_attempts=self._max_unknown_attempts,
                 accepted_since_query_failure=accepted_after_query_failure,
             )

@@ -15,6 +15,7 @@ from consumer.errors import (
     ApiAuthError,
     ApiQueryRejected,
     ApiUnavailable,
+    ApiUnrecognised,
     ConsumerError,
     PermanentError,
     RetriesExhaustedError,
@@ -77,10 +78,12 @@ class OutcomeHandling:
         if cause is not None:
             job.attempt = next_attempt(job.cause, job.attempt, cause)
             job.cause = cause
+        if isinstance(err, ApiUnrecognised):
+            job.unknown_answers += 1
         verdict = decide(
             err,
             size=len(job.current),
-            attempt=job.attempt,
+            unknown_answers=job.unknown_answers,
             max_unknown_attempts=self.settings.unknown_error_max_attempts,
             accepted_since_query_failure=job.accepted_after_query_failure,
         )

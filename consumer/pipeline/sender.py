@@ -40,6 +40,8 @@ class Job:
     attempt: int = 0
     #: the ``cause`` of the last retry: the attempt count starts again when it changes
     cause: str | None = None
+    #: unrecognised answers to the current chunk (bounded by SIGNALS_UNKNOWN_ERROR_MAX_ATTEMPTS)
+    unknown_answers: int = 0
     first_failure: float | None = None
     first_failure_ms: int | None = None
     #: the API refused the query itself for a chunk of this job (bisected, nothing dead-lettered)
@@ -70,6 +72,8 @@ class Job:
         chunk = self.chunks.popleft()
         self.attempt = 0
         self.cause = None
+        self.unknown_answers = 0
+
         self.first_failure = None
 
         self.first_failure_ms = None

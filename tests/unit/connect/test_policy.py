@@ -55,9 +55,9 @@ def test_named_rejection_drops_the_named_and_resends_the_rest() -> None:
 def test_unrecognised_is_retried_a_bounded_number_of_times_then_rejected() -> None:
     """An unknown code retries until the bound, then splits like a rejection."""
     err = ApiUnrecognised("unknown", api_error="who knows", api_code="NEW_CODE")
-    assert decide(err, size=4, attempt=2, max_unknown_attempts=3).action is Action.RETRY
-    assert decide(err, size=4, attempt=3, max_unknown_attempts=3).again == ((0, 1), (2, 3))
-    lone = decide(err, size=1, attempt=3, max_unknown_attempts=3)
+    assert decide(err, size=4, unknown_answers=2, max_unknown_attempts=3).action is Action.RETRY
+    assert decide(err, size=4, unknown_answers=3, max_unknown_attempts=3).again == ((0, 1), (2, 3))
+    lone = decide(err, size=1, unknown_answers=3, max_unknown_attempts=3)
     assert lone.bad == ((0, Rejection("who knows", "NEW_CODE")),)
 
 

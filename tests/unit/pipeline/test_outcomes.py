@@ -276,3 +276,27 @@ def test_the_attempt_count_starts_again_when_the_cause_changes() -> None:
     wait_out(engine, clock, 15)
     assert [a for a, _ in attempts] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 1]
     assert engine.tracker.commit_positions() == {A: 2}
+
+
+def test_unknown_answers_stay_bounded_when_throttling_comes_between_them() -> None:
+    """Unknown codes alternating with 429s: the third unknown answer still splits the batch
+    (the count of unknown answers does not start again with the cause)."""
+    turn = {"n": 0}
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-1" not in contacts:
+            return 200, OK
+        turn["n"] += 1
+        if turn["n"] % 2 == 0:
+            return 429, {"message": "slow down"}
+        return 200, {"errors": [{"message": "?", "extensions": {"code": "NEW_CODE"}}]}
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock, unknown_error_max_attempts=3)
+    feed(engine, A, range(2))
+    pump(engine)
+    wait_out(engine, clock, 30)
+    (record,) = producer.records
+    assert headers(record)["__connect.errors.offset"] == b"1"
+    assert engine.tracker.commit_positions() == {A: 2}
