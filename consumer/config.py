@@ -18,9 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from consumer.errors import ConfigurationError
+from consumer.settings_sources import SecretFiles, parse_properties
 
 __all__ = ["ENV_PREFIX", "REGION_URLS", "Settings", "Tier", "load_settings", "require"]
 
@@ -64,6 +70,7 @@ def _split_pairs(value: Any) -> Any:
 
 CsvList = Annotated[list[str], NoDecode]
 PairMap = Annotated[dict[str, str], NoDecode]
+PropertyMap = Annotated[dict[str, str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -92,7 +99,7 @@ class Settings(BaseSettings):
     dlq_max_message_bytes: int = Field(default=1_048_588, ge=65_536, le=100_000_000)
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: (
-        Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"] | None
+        Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"] | None
     ) = None
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
@@ -100,6 +107,10 @@ class Settings(BaseSettings):
     kafka_oauth_client_id: str | None = None
     kafka_oauth_client_secret: SecretStr | None = None
     kafka_oauth_scope: str | None = None
+    #: GSSAPI (Kerberos): needs a librdkafka built with libsasl2 (checked at load).
+    kafka_sasl_kerberos_service_name: str = "kafka"
+    kafka_sasl_kerberos_principal: str | None = None
+    kafka_sasl_kerberos_keytab: Path | None = None
     kafka_ssl_ca_location: Path | None = None
     kafka_ssl_certificate_location: Path | None = None
     kafka_ssl_key_location: Path | None = None
@@ -117,10 +128,24 @@ class Settings(BaseSettings):
     #: full (``fetch.queue.backoff.ms``; librdkafka's 1000 ms stalls a small queue).
     kafka_fetch_queue_backoff_ms: int = Field(default=20, ge=0)
     kafka_auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    #: Other librdkafka properties for every client (``client.rack``, ``debug``, ...): a JSON
+    #: object or ``key=value`` entries separated by ``;`` or newlines. Keys the commit protocol
+    #: owns, and keys that have their own setting, are refused (consumer.kafka_config).
+    kafka_properties: PropertyMap = Field(default_factory=dict)
+    #: A ``.properties`` file of the same; ``SIGNALS_KAFKA_PROPERTIES`` wins on a shared key.
+    kafka_properties_file: Path | None = None
 
     # --- schema registry ---------------------------------------------------------------------
     schema_registry_url: str = "http://localhost:8081"
     schema_registry_basic_auth: SecretStr | None = None  # "user:password"
+    #: A static bearer token (``Authorization: Bearer``); excludes basic auth.
+    schema_registry_bearer_token: SecretStr | None = None
+    #: CA bundle (PEM) the registry's certificate must chain to; default: the system store.
+    schema_registry_ca_location: Path | None = None
+    #: Client certificate and key (PEM) for mutual TLS with the registry.
+    schema_registry_certificate_location: Path | None = None
+    schema_registry_key_location: Path | None = None
+    schema_registry_key_password: SecretStr | None = None
     #: Read/write/pool timeout of one schema-registry request (the pipeline fetches schemas off
     #: its poll thread; one-shot commands wait for it).
     schema_registry_timeout_s: float = Field(default=10.0, gt=0)
@@ -187,6 +212,24 @@ class Settings(BaseSettings):
     def _pairs(cls, value: Any) -> Any:
         return _split_pairs(value)
 
+    @field_validator("kafka_properties", mode="before")
+    @classmethod
+    def _properties(cls, value: Any) -> Any:
+        return parse_properties(value)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Every secret ``SIGNALS_X`` may also come from the file named by ``SIGNALS_X_FILE``."""
+        secret_files = SecretFiles(settings_cls, ENV_PREFIX)
+        return init_settings, env_settings, secret_files, dotenv_settings, file_secret_settings
+
     @field_validator("topic_pattern")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
@@ -208,6 +251,21 @@ class Settings(BaseSettings):
             )
         if self.retry_max_backoff_ms < self.retry_initial_backoff_ms:
             raise ValueError("retry_max_backoff_ms must be >= retry_initial_backoff_ms")
+        if self.kafka_sasl_mechanism == "OAUTHBEARER" and self.kafka_oauth_token_endpoint_url:
+            for name in ("kafka_oauth_client_id", "kafka_oauth_client_secret"):
+                if getattr(self, name) in (None, ""):
+                    setting = f"{ENV_PREFIX}{name.upper()}"
+                    raise ConfigurationError(
+                        f"{setting} is required with SIGNALS_KAFKA_OAUTH_TOKEN_ENDPOINT_URL "
+                        "(the OIDC client-credentials flow)",
+                        setting=setting,
+                    )
+        if self.schema_registry_basic_auth and self.schema_registry_bearer_token:
+            raise ConfigurationError(
+                "SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN and SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH "
+                "exclude each other; keep one",
+                setting="SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN",
+            )
         return self
 
     # --- derived -----------------------------------------------------------------------------
@@ -247,7 +305,7 @@ def load_settings(**overrides: Any) -> Settings:
     """Read the settings once; a bad value raises ConfigurationError naming the variable."""
     env_file = os.environ.get(f"{ENV_PREFIX}ENV_FILE")
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(part) for part in first["loc"]) or "settings"
@@ -258,3 +316,7 @@ def load_settings(**overrides: Any) -> Settings:
             for err in exc.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}", setting=setting) from exc
+    from consumer.kafka_config import check_kafka_config  # the edge of librdkafka's keys
+
+    check_kafka_config(settings)  # librdkafka's own rules, before anything starts
+    return settings

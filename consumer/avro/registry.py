@@ -1,7 +1,8 @@
 """Writer schemas by id from a Confluent-compatible schema registry (REST, Avro only).
 
 :class:`SchemaRegistry` keeps ONE long-lived ``httpx.Client`` (explicit timeouts and limits,
-basic auth from ``SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH``) and three caches:
+basic auth from ``SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH`` or a bearer token, CA bundle and client
+certificate from :mod:`consumer.avro.registry_tls`) and three caches:
 
 - parsed writer schemas, forever (a schema id never changes its schema);
 - ids the registry does not know (``404`` + ``error_code`` 40403), for
@@ -35,6 +36,7 @@ import fastavro
 import httpx
 
 from consumer import __version__
+from consumer.avro.registry_tls import registry_headers, registry_verify
 from consumer.avro.schemas import full_name
 from consumer.config import Settings
 from consumer.errors import (
@@ -150,7 +152,12 @@ class SchemaRegistry:
             timeout=timeout,
             limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
             transport=transport,
-            headers={"accept": _ACCEPT, "user-agent": f"connect-signals-consumer/{__version__}"},
+            verify=registry_verify(settings),
+            headers={
+                "accept": _ACCEPT,
+                "user-agent": f"connect-signals-consumer/{__version__}",
+                **registry_headers(settings),
+            },
         )
         self._schemas: dict[int, WriterSchema] = {}
         self._subjects: dict[int, tuple[str, ...]] = {}

@@ -24,6 +24,8 @@ SECRET_ENV = {
     "SIGNALS_KAFKA_OAUTH_CLIENT_SECRET",
     "SIGNALS_KAFKA_SSL_KEY_PASSWORD",
     "SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH",
+    "SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN",
+    "SIGNALS_SCHEMA_REGISTRY_KEY_PASSWORD",
 }
 STANDARD_LABELS = {
     "helm.sh/chart",
@@ -167,6 +169,8 @@ def test_secrets_only_by_reference(render: Render, value_set: str) -> None:
         "config.SIGNALS_CONNECT_API_KEY=plain",
         "config.SIGNALS_KAFKA_SASL_PASSWORD=plain",
         "config.SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH=user:pw",
+        "config.SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN=tok",
+        "config.SIGNALS_SCHEMA_REGISTRY_KEY_PASSWORD=pw",
     ],
 )
 def test_schema_rejects_plaintext_secret_in_config(
@@ -321,3 +325,20 @@ def test_config_change_rolls_pods(render: Render) -> None:
         "template"
     ]["metadata"]["annotations"]
     assert first["checksum/config"] != second["checksum/config"]
+
+
+def test_registry_bearer_token_and_key_password_come_from_the_secret(render: Render) -> None:
+    """The registry's bearer token and client-key password are secretKeyRefs when keyed."""
+    container = _container(
+        render(
+            "default",
+            "secrets.keys.schemaRegistryBearerToken=sr-token",
+            "secrets.keys.schemaRegistryKeyPassword=sr-key-pw",
+        )
+    )
+    env = {e["name"]: e for e in container["env"]}
+    for name, key in (
+        ("SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN", "sr-token"),
+        ("SIGNALS_SCHEMA_REGISTRY_KEY_PASSWORD", "sr-key-pw"),
+    ):
+        assert env[name]["valueFrom"]["secretKeyRef"]["key"] == key

@@ -70,6 +70,8 @@ key name is set). Values never appear in the chart; pods read them with secretKe
   "SIGNALS_KAFKA_OAUTH_CLIENT_SECRET" $keys.kafkaOauthClientSecret
   "SIGNALS_KAFKA_SSL_KEY_PASSWORD" $keys.kafkaSslKeyPassword
   "SIGNALS_SCHEMA_REGISTRY_BASIC_AUTH" $keys.schemaRegistryBasicAuth
+  "SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN" $keys.schemaRegistryBearerToken
+  "SIGNALS_SCHEMA_REGISTRY_KEY_PASSWORD" $keys.schemaRegistryKeyPassword
 }}
 {{- range $name := keys $map | sortAlpha }}
 {{- $key := get $map $name }}
