@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from connect_sandbox.dialect import GATEWAY_TIMEOUT_BODY, ErrorDialect, rate_limit_body
-from connect_sandbox.endpoint import error_body, handle_graphql
+from connect_sandbox.endpoint import Reply, error_body, handle_graphql
 from connect_sandbox.faults import Decision, FaultKind, Faults
 from connect_sandbox.jsontext import dumps
 from connect_sandbox.page import contact_page, index_page, not_found_page
@@ -71,6 +71,25 @@ def _fault_answer(sandbox: Sandbox, decision: Decision) -> Response:
     return _json(error_body(message, code, status=status), decision.status, headers)
 
 
+def _spoiled(sandbox: Sandbox, reply: Reply) -> Reply:
+    """An accepted mutation's answer with a wrong ``signalIds`` count or a null id, when the
+    answer faults ask for one (the signals stay stored)."""
+    data = reply.body.get("data") if reply.outcome == "ok" else None
+    created = data.get("createSignals") if isinstance(data, dict) else None
+    if not isinstance(created, dict):
+        return reply
+    ids = created.get("signalIds")
+    if not isinstance(ids, list) or not ids:
+        return reply
+    kind = sandbox.faults.answer_fault()
+    if kind is None:
+        return reply
+    sandbox.stats.fault(kind.value)
+    spoiled: list[str | None] = ids[:-1] if kind is FaultKind.WRONG_COUNT else [None, *ids[1:]]
+    body = {**reply.body, "data": {"createSignals": {**created, "signalIds": spoiled}}}
+    return Reply(reply.status, body, reply.outcome)
+
+
 async def graphql(request: Request) -> Response:
     """POST /graphql and POST /: faults first, then the GraphQL request itself."""
     sandbox = _sandbox(request)
@@ -86,7 +105,7 @@ async def graphql(request: Request) -> Response:
         return _json(rate_limit_body(retry_after_ms))
     if decision.kind in _FAULT_ANSWERS:
         return _fault_answer(sandbox, decision)
-    reply = handle_graphql(sandbox, body, request.headers.get("x-api-key"))
+    reply = _spoiled(sandbox, handle_graphql(sandbox, body, request.headers.get("x-api-key")))
     sandbox.stats.request(reply.outcome)
     if decision.kind in (FaultKind.TIMEOUT, FaultKind.GATEWAY_TIMEOUT):
         sandbox.stats.fault(decision.kind.value)

@@ -14,7 +14,13 @@ Order of decisions for one request: ``latency_ms`` (always added), the outage wi
 ``gateway_timeout_rate``. A rate-limited request is not processed; a gateway-timed-out one is
 (the work behind a gateway goes on after it gives up), and answered
 ``{"message": "Endpoint request timed out"}`` with 504. ``retry_after_s`` is both the
-``Retry-After`` header of a 429 and the ``retryAfterMs`` hint of a rate limit.
+``Retry-After`` header of a 429 and the ``retryAfterMs`` hint of a rate limit (0 gives
+``Retry-After: 0``).
+
+Answer faults (:meth:`FaultInjector.answer_fault`) apply after a ``createSignals`` mutation was
+processed and accepted: ``wrong_count_next`` answers the next N with one id fewer than the
+signals (the last one left out), then ``null_id_next`` the next N with its first id ``null``.
+The signals are stored all the same, so a client that sends them again creates duplicates.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ class FaultKind(StrEnum):
     TIMEOUT = "timeout"
     OUTAGE = "outage"
     LATENCY = "latency"
+    WRONG_COUNT = "wrong_count"
+    NULL_ID = "null_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,10 @@ class Faults:
     gateway_timeout_next: int = 0
     #: the hold before a 504 (API Gateway's integration limit is about 29 s)
     gateway_timeout_s: float = 29.0
+    #: the next N accepted mutations are answered with one ``signalIds`` entry missing
+    wrong_count_next: int = 0
+    #: then the next N accepted mutations with their first ``signalIds`` entry ``null``
+    null_id_next: int = 0
 
     def __post_init__(self) -> None:
         rates = (
@@ -90,12 +102,14 @@ class Faults:
             self.rate_limit_next,
             self.gateway_timeout_next,
             self.gateway_timeout_s,
+            self.wrong_count_next,
+            self.null_id_next,
         )
         if any(not math.isfinite(value) or value < 0 for value in numbers):
             raise ValueError(
                 "throttle_next, retry_after_s, timeout_delay_s, latency_ms, outage_s, "
-                "rate_limit_next, gateway_timeout_next and gateway_timeout_s must be finite "
-                "and >= 0"
+                "rate_limit_next, gateway_timeout_next, gateway_timeout_s, wrong_count_next and "
+                "null_id_next must be finite and >= 0"
             )
         if self.outage_mode not in ("503", "refuse"):
             raise ValueError("outage_mode must be '503' or 'refuse'")
@@ -143,6 +157,8 @@ FAULT_FIELDS: Final[dict[str, type]] = {
     "gateway_timeout_rate": float,
     "gateway_timeout_next": int,
     "gateway_timeout_s": float,
+    "wrong_count_next": int,
+    "null_id_next": int,
 }
 
 
@@ -183,6 +199,8 @@ class FaultInjector:
         self._throttle_left = 0
         self._rate_limit_left = 0
         self._gateway_timeout_left = 0
+        self._wrong_count_left = 0
+        self._null_id_left = 0
         self._outage_until = 0.0
         self.replace(faults or Faults())
 
@@ -194,6 +212,8 @@ class FaultInjector:
             self._throttle_left = faults.throttle_next
             self._rate_limit_left = faults.rate_limit_next
             self._gateway_timeout_left = faults.gateway_timeout_next
+            self._wrong_count_left = faults.wrong_count_next
+            self._null_id_left = faults.null_id_next
             # "refuse" outages are made by stopping the process (CLI / test fixture), not here.
             in_process = faults.outage_s and faults.outage_mode == "503"
             self._outage_until = self._clock() + faults.outage_s if in_process else 0.0
@@ -207,6 +227,8 @@ class FaultInjector:
                 "throttle_next_left": self._throttle_left,
                 "rate_limit_next_left": self._rate_limit_left,
                 "gateway_timeout_next_left": self._gateway_timeout_left,
+                "wrong_count_next_left": self._wrong_count_left,
+                "null_id_next_left": self._null_id_left,
                 "outage_left_s": round(outage_left, 3),
             }
 
@@ -252,3 +274,15 @@ class FaultInjector:
             if draw < edge:
                 return gateway
             return Decision(None, 200, latency)
+
+    def answer_fault(self) -> FaultKind | None:
+        """How to spoil the answer to a mutation that was just accepted (``WRONG_COUNT``,
+        ``NULL_ID``), or None; uses up one of ``wrong_count_next``, else of ``null_id_next``."""
+        with self._lock:
+            if self._wrong_count_left > 0:
+                self._wrong_count_left -= 1
+                return FaultKind.WRONG_COUNT
+            if self._null_id_left > 0:
+                self._null_id_left -= 1
+                return FaultKind.NULL_ID
+            return None

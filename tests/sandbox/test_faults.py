@@ -186,3 +186,45 @@ def test_faults_endpoint_refuses_bad_settings(client: Client, body: Any) -> None
     assert response.status_code == 400
     assert "error" in response.json()
     assert client.post(QUERY)[0] == 200
+
+
+PAIR = [golden_input("order"), golden_input("order", orderId="O-2")]
+
+
+@pytest.mark.parametrize(
+    ("faults", "expected"),
+    [
+        (Faults(wrong_count_next=1), lambda ids: len(ids) == 1 and None not in ids),
+        (Faults(null_id_next=1), lambda ids: len(ids) == 2 and ids[0] is None and ids[1]),
+    ],
+)
+def test_answer_faults_spoil_the_ids_of_stored_signals(
+    tmp_path: Path, faults: Faults, expected: Any
+) -> None:
+    """wrong_count_next / null_id_next: both signals stored, the ids wrong once, then right."""
+    with sandbox_client(tmp_path / "ids.db", faults=faults) as client:
+        body = client.create(PAIR)
+        assert "errors" not in body, body
+        assert expected(body["data"]["createSignals"]["signalIds"])
+        assert client.sandbox.store.counts()["signals"] == 2
+        assert len(client.ids(PAIR)) == 2
+        assert None not in client.ids(PAIR)
+        assert sum(client.stats()["faults"].values()) == 1
+
+
+def test_answer_faults_wait_for_an_accepted_mutation(tmp_path: Path) -> None:
+    """A refused mutation does not use up wrong_count_next: the next accepted one gets it."""
+    with sandbox_client(tmp_path / "wait.db", faults=Faults(wrong_count_next=1)) as client:
+        refused = client.create([golden_input("order", currency="EURO")])
+        assert refused["data"] is None
+        assert client.http.get("/admin/faults").json()["wrong_count_next_left"] == 1
+        assert len(client.ids(PAIR)) == 1
+
+
+def test_retry_after_zero_is_sent_as_zero(tmp_path: Path) -> None:
+    """retry_after_s=0 with throttle_next: 429 with ``Retry-After: 0`` (a client must floor it)."""
+    faults = Faults(throttle_next=1, retry_after_s=0)
+    with sandbox_client(tmp_path / "zero.db", faults=faults) as client:
+        response = client.http.post("/graphql", json={"query": QUERY}, headers=KEY)
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "0"
