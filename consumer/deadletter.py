@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from consumer.config import Settings
 from consumer.errors import ApiRejectedSignal, DeadLetterUnavailable, PermanentError
-from consumer.logs import mask_text
+from consumer.logs import get_logger, mask_text
 from consumer.types import Header, KafkaMessage, KafkaProducer
 
 __all__ = [
@@ -194,6 +194,14 @@ class DeadLetterWriter(Generic[L]):
             size = record_bytes(key, value, headers) + RECORD_OVERHEAD
             letter.compact = size > self.max_message_bytes
         if letter.compact:
+            get_logger("deadletter").warning(
+                "dead_letter_compact",
+                topic=letter.tp[0],
+                partition=letter.tp[1],
+                offset=letter.offset,
+                value_bytes=len(value or b""),
+                max_message_bytes=self.max_message_bytes,
+            )
             omitted = ["value", "headers"]
             if key is not None and len(key) > COMPACT_KEY_MAX:
                 key = None
