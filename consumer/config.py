@@ -178,6 +178,12 @@ class Settings(BaseSettings):
     max_in_flight_mutations: int = Field(default=4, ge=1, le=64)
     #: Bound on consumed-but-unfinished events; partitions pause above it (backpressure).
     max_buffered_events: int = Field(default=20_000, ge=500)
+    #: The same bound in bytes (key + value of consumed-but-unfinished records): partitions
+    #: pause above it too, so a few large events cannot take the pod's memory.
+    max_buffered_bytes: int = Field(default=33_554_432, ge=65_536)
+    #: A record whose key + value is larger is dead-lettered (reason ``too_large``) without
+    #: being decoded: decoding can take ~140 times its size (a record of empty Avro maps).
+    max_record_bytes: int = Field(default=1_000_000, ge=1_024)
     http_connect_timeout_s: float = Field(default=5.0, gt=0)
     http_read_timeout_s: float = Field(default=30.0, gt=0)
     http_max_connections: int = Field(default=16, ge=1)

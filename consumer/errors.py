@@ -25,6 +25,7 @@ pipeline does with it::
     │   └── DeadLetterUnavailable the dead-letter topic cannot be written (nothing is committed)
     └── PermanentError            this event can never be delivered as it is: dead-letter it
         ├── DecodeError           undecodable bytes, wrong magic byte, malformed Avro body
+        ├── RecordTooLargeError   key + value above SIGNALS_MAX_RECORD_BYTES: never decoded
         ├── UnknownSchemaError    the schema id is not in the registry
         ├── IncompatibleSchemaError writer schema cannot be resolved to our reader schema
         ├── MappingError          a decoded event cannot be turned into a signal
@@ -74,6 +75,7 @@ __all__ = [
     "NotEntitledError",
     "OperationRefused",
     "PermanentError",
+    "RecordTooLargeError",
     "RegistryUnavailable",
     "RetriesExhaustedError",
     "RetryableError",
@@ -260,6 +262,13 @@ class DecodeError(PermanentError):
     """The bytes are not a Confluent-framed Avro record we can read."""
 
     code = "undecodable"
+    stage = "decode"
+
+
+class RecordTooLargeError(PermanentError):
+    """The record is larger than ``SIGNALS_MAX_RECORD_BYTES``: dead-lettered, never decoded."""
+
+    code = "too_large"
     stage = "decode"
 
 

@@ -16,6 +16,7 @@ from consumer.config import Settings
 from consumer.deadletter import DeadLetter, DeadLetterWriter
 from consumer.errors import (
     PermanentError,
+    RecordTooLargeError,
     RetryableError,
     SchemaPending,
 )
@@ -131,8 +132,14 @@ class Engine(OutcomeHandling):
         tp = (topic, partition)
         if self.draining or tp in self.awaiting or tp not in self.assigned:
             return False  # redelivered later (seek back / next owner); never committed past
-        epoch = self.tracker.track(tp, offset)
+        size = len(msg.value() or b"") + len(msg.key() or b"")
+        epoch = self.tracker.track(tp, offset, size)
         self.metrics.events_consumed.inc(topic)
+        if size > self.settings.max_record_bytes:  # never decoded: decoding can take ~140x
+            limit = self.settings.max_record_bytes
+            reason = f"record of {size} bytes is above SIGNALS_MAX_RECORD_BYTES ({limit})"
+            self.dead_letter(RecordTooLargeError(reason, raw=msg), msg, epoch)
+            return True
         try:
             done = attempt(msg, self._translate, self._encode, self._fast)
         except RetryableError as exc:
@@ -290,8 +297,9 @@ class Engine(OutcomeHandling):
         self.retries.drop(lambda w: isinstance(w, RegistryRetry) and w.tp == tp)
 
     def apply_backpressure(self) -> None:
-        """Pause everything above ``max_buffered_events``, resume below half of it; and pause
-        each partition queueing more than two batches, resume it at one or less.
+        """Pause everything above ``max_buffered_events`` or ``max_buffered_bytes`` (pending
+        records' key + value), resume below half of both; and pause each partition queueing
+        more than two batches, resume it at one or less.
 
         Only one batch per partition is in flight, so a partition's queue beyond two batches
         adds nothing but takes buffer room from the others: with a slow API, batches from many
@@ -306,16 +314,16 @@ class Engine(OutcomeHandling):
         ]
         if shallow:
             self.pauses.remove(shallow, "deep")
-        buffered = self.tracker.pending_count()
-        limit = self.settings.max_buffered_events
-        if not self.backpressure and buffered > limit:
+        buffered, size = self.tracker.pending_count(), self.tracker.pending_bytes()
+        limit, limit_bytes = self.settings.max_buffered_events, self.settings.max_buffered_bytes
+        if not self.backpressure and (buffered > limit or size > limit_bytes):
             self.backpressure = True
             self.pauses.add(self.assigned, "backpressure")
-            self.log.info("backpressure_on", buffered=buffered)
-        elif self.backpressure and buffered < limit // 2:
+            self.log.info("backpressure_on", buffered=buffered, buffered_bytes=size)
+        elif self.backpressure and buffered < limit // 2 and size < limit_bytes // 2:
             self.backpressure = False
             self.pauses.remove_everywhere("backpressure")
-            self.log.info("backpressure_off", buffered=buffered)
+            self.log.info("backpressure_off", buffered=buffered, buffered_bytes=size)
 
     # --- 7. assignment ------------------------------------------------------------------------
     def on_assign(self, tps: Iterable[TopicPartitionKey]) -> None:

@@ -28,6 +28,9 @@ class PartitionOffsets:
     committed: int | None = None
     #: the first offset tracked: committing it again would say nothing new
     start: int | None = None
+    #: bytes (key + value) of pending offsets that have a size, and their sum
+    sizes: dict[int, int] = field(default_factory=dict)
+    bytes: int = 0
 
     def lowest_pending(self) -> int | None:
         """The smallest pending offset, or None."""
@@ -51,6 +54,7 @@ class OffsetTracker:
     def __init__(self) -> None:
         self._parts: dict[TopicPartitionKey, PartitionOffsets] = {}
         self._epochs = 0
+        self._bytes = 0
 
     def _state(self, tp: TopicPartitionKey) -> PartitionOffsets:
         state = self._parts.get(tp)
@@ -59,14 +63,19 @@ class OffsetTracker:
             state = self._parts[tp] = PartitionOffsets(epoch=self._epochs)
         return state
 
-    def track(self, tp: TopicPartitionKey, offset: int) -> int:
-        """Mark ``offset`` pending; returns the partition's epoch to hand back on finish."""
+    def track(self, tp: TopicPartitionKey, offset: int, size: int = 0) -> int:
+        """Mark ``offset`` pending (``size`` bytes of record, counted until it finishes);
+        returns the partition's epoch to hand back on finish."""
         state = self._state(tp)
         if state.start is None:
             state.start = offset
         if offset not in state.pending:
             state.pending.add(offset)
             heapq.heappush(state.heap, offset)
+            if size:
+                state.sizes[offset] = size
+                state.bytes += size
+                self._bytes += size
         if state.next_offset is None or offset + 1 > state.next_offset:
             state.next_offset = offset + 1
         return state.epoch
@@ -77,6 +86,10 @@ class OffsetTracker:
         if state is None or state.epoch != epoch or offset not in state.pending:
             return False
         state.pending.discard(offset)
+        if state.sizes:
+            size = state.sizes.pop(offset, 0)
+            state.bytes -= size
+            self._bytes -= size
         return True
 
     def rewind(self, tp: TopicPartitionKey, offset: int) -> None:
@@ -86,12 +99,18 @@ class OffsetTracker:
             return
         state.pending = {o for o in state.pending if o < offset}
         state.heap = sorted(state.pending)
+        state.sizes = {o: size for o, size in state.sizes.items() if o < offset}
+        self._bytes -= state.bytes
+        state.bytes = sum(state.sizes.values())
+        self._bytes += state.bytes
         if state.next_offset is None or state.next_offset > offset:
             state.next_offset = offset
 
     def forget(self, tp: TopicPartitionKey) -> None:
         """Drop the partition (revoked or lost); late results of its work are ignored."""
-        self._parts.pop(tp, None)
+        state = self._parts.pop(tp, None)
+        if state is not None:
+            self._bytes -= state.bytes
 
     def epoch(self, tp: TopicPartitionKey) -> int | None:
         """The current epoch of ``tp`` (None when untracked)."""
@@ -128,6 +147,10 @@ class OffsetTracker:
             state = self._parts.get(tp)
             return len(state.pending) if state else 0
         return sum(len(s.pending) for s in self._parts.values())
+
+    def pending_bytes(self) -> int:
+        """Bytes (key + value) of the pending records of every partition."""
+        return self._bytes
 
     def all_committed(self) -> bool:
         """True when nothing is pending and every partition's position is committed."""
