@@ -60,15 +60,16 @@ def _run(
 def test_an_event_near_the_broker_limit_is_dead_lettered_whole(
     kafka_bootstrap: str, schema_registry_url: str, make_topic: Callable[..., str], sandbox: Any
 ) -> None:
-    """A 1,000,097-byte event (its dead letter ~600 bytes more) is dead-lettered whole and
-    committed; the DLQ topic is created with the producer's size limit."""
+    """A 1,000,097-byte event (its dead letter ~600 bytes more) is dead-lettered whole as
+    too_large, never decoded, and committed; the DLQ topic is created with the producer's size
+    limit."""
     topic = make_topic(partitions=1)
     value = b"x" * 1_000_097
     settings, records = _run(kafka_bootstrap, schema_registry_url, sandbox, topic, value)
     assert len(records) == 1
     assert records[0].value() == value
     named = dict(records[0].headers())
-    assert named["signals.error.code"] == b"undecodable"
+    assert named["signals.error.code"] == b"too_large"  # above SIGNALS_MAX_RECORD_BYTES
     assert named["signals.source.timestamp.ms"] == b"1700000000000"
     assert records[0].timestamp()[1] > 1_700_000_000_000  # written now, not at the source time
     assert "signals.original.omitted" not in named
@@ -92,6 +93,7 @@ def test_a_dead_letter_over_the_limit_is_written_compact(
     assert named["signals.original.value.bytes"] == b"1048000"
     assert named["signals.original.value.sha256"] == hashlib.sha256(value).hexdigest().encode()
     assert named["__connect.errors.offset"] == b"0"
+    assert named["signals.error.code"] == b"too_large"
 
 
 def test_a_dead_letter_the_broker_refuses_for_size_is_written_compact(
