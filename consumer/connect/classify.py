@@ -44,6 +44,13 @@ Row  What came back                             Raised               What is don
 9    ``signalIds``: one id per signal           (returns the ids)    accepted
 ===  =========================================  ===================  ==============================
 
+Rows 7 to 9 apply whenever ``data.createSignals.signalIds`` is a list, even beside ``errors``
+(a GraphQL partial result: the mutation ran, so the ids decide, never a resend of the whole).
+The ``errors`` of rows 1 to 6 are read only when there is no such list; the HTTP statuses of
+rows 1 to 3 (401/403, 429, 5xx) always win.
+
+
+
 Codes are read from ``extensions.code`` and ``extensions.status`` of every error, upper-cased.
 An error's ``path`` "starts with createSignals" when its first element is ``createSignals``.
 Messages are cut to 500 characters before they travel in an error.
@@ -238,7 +245,7 @@ def classify_response(
             f"HTTP {status} with a body that is {kind}: {_excerpt(body.decode(errors='replace'))}"
         )
     errors = _error_list(doc)
-    if errors:
+    if errors and not _has_signal_ids(doc):  # with signalIds: a partial result, rows 7-9
         _raise_for_errors(status, doc, errors, retry_after)
     if status != 200:  # a GraphQL answer without errors on another status: row 6
         raise ApiUnrecognised(f"unexpected HTTP {status}; is SIGNALS_CONNECT_URL right?")
@@ -251,6 +258,13 @@ def _json(body: bytes) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
+
+
+def _has_signal_ids(doc: dict[str, Any]) -> bool:
+    """The mutation ran: ``data.createSignals.signalIds`` is a list (errors are then partial)."""
+    data = doc.get("data")
+    result = data.get(MUTATION) if isinstance(data, dict) else None
+    return isinstance(result, dict) and isinstance(result.get("signalIds"), list)
 
 
 def _error_list(doc: dict[str, Any]) -> list[dict[str, Any]]:

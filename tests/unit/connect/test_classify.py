@@ -226,3 +226,13 @@ def test_api_message_is_bounded() -> None:
     """A huge API message is cut before it travels in an error."""
     response = _errors(_error("INVALID_ATTRIBUTE_VALUE", "x" * 100_000, ["createSignals"]))
     assert len(str(_raises(response, BatchRejected))) < 2_000
+
+
+def test_row_partial_result_trusts_the_signal_ids_over_the_errors() -> None:
+    """``signalIds`` beside errors is a partial result: the mutation ran, the ids decide."""
+    error = _error("INTERNAL", "could not store signal", ["createSignals", "signalIds", 1])
+    response = httpx.Response(
+        200,
+        json={"data": {"createSignals": {"signalIds": ["a", None, "c"]}}, "errors": [error]},
+    )
+    assert _raises(response, SignalIdsMismatch, count=3).accepted == (0, 2)
