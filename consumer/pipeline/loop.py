@@ -105,6 +105,8 @@ class Pipeline:
         self._lags: dict[TopicPartitionKey, int] = {}
         self.log = get_logger("pipeline")
         self.consumed = 0
+        #: a fatal error of the dead-letter producer (its ``error_cb``): stop, commit nothing
+        self.producer_fatal: str | None = None
         #: the longest time between two ``consume()`` calls so far (seconds)
         self.poll_gap_max_s = 0.0
         self.consumer = parts.consumer
@@ -196,10 +198,14 @@ class Pipeline:
             def on_commit(err: KafkaError | None, partitions: list[TopicPartition]) -> None:
                 bound[0]._on_commit(err, partitions)
 
+            def on_producer_error(err: KafkaError) -> None:
+                if bound:
+                    bound[0].producer_error(err)
+
             conf = consumer_config(s, extra={"on_commit": on_commit})
             parts = Parts(
                 consumer=cast("KafkaConsumer", Consumer(conf)),
-                producer=Producer(producer_config(s)),
+                producer=Producer(producer_config(s, extra={"error_cb": on_producer_error})),
                 translate=translate,
                 send=send,
                 encode=encode_input,
@@ -255,6 +261,8 @@ class Pipeline:
 
         if not positions:
             return True
+        if self.producer_fatal is not None:
+            return False  # not even on revoke or at close: the acks can no longer be trusted
         try:
             answer = self.consumer.commit(offsets=self._offsets(positions), asynchronous=False)
         except KafkaException as exc:
@@ -281,7 +289,7 @@ class Pipeline:
 
     def _commit_async(self) -> None:
         positions = self.engine.tracker.commit_positions()
-        if not positions:
+        if not positions or self.producer_fatal is not None:
             return
         from confluent_kafka import KafkaException
 
@@ -360,6 +368,9 @@ class Pipeline:
             if code != ExitCode.OK:
                 break
             engine.step()
+            if self.producer_fatal is not None:
+                code = ExitCode.ERROR  # dead letters cannot be written: commit nothing more
+                break
             now = time.monotonic()
             if now >= self._next_commit:
                 self._next_commit = now + COMMIT_INTERVAL_S
@@ -399,7 +410,9 @@ class Pipeline:
         self.rebalance.deadline = time.monotonic()
         # only what moved: a sync commit during a rebalance blocks until the group settles
         committed = self._commit_sync(engine.tracker.commit_positions())
-        if not committed and not self._commit_sync(engine.tracker.commit_positions()):
+        if self.producer_fatal is not None:
+            pass  # nothing is committed after a fatal dead-letter producer error
+        elif not committed and not self._commit_sync(engine.tracker.commit_positions()):
             # refused twice: what is finished but not committed is redelivered after a restart
             self.log.error("final_commit_failed", positions=len(engine.tracker.commit_positions()))
             code = ExitCode.ERROR if code == ExitCode.OK else code
@@ -410,6 +423,18 @@ class Pipeline:
             **self.metrics.totals(),
         )
         return code
+
+    def producer_error(self, err: KafkaError) -> None:
+        """The dead-letter producer's ``error_cb`` (served by its poll, on the loop thread).
+
+        A fatal error (the idempotent producer fenced or out of sequence) fails every dead
+        letter from then on: the loop stops with exit code 1 and commits nothing more.
+        """
+        if err.fatal():
+            self.producer_fatal = str(err)
+            self.log.error("dlq_producer_fatal_error", error=str(err))
+        else:
+            self.log.warning("dlq_producer_error", error=str(err), code=err.name())
 
     def _kafka_error(self, err: Any) -> ExitCode | None:
         from confluent_kafka import KafkaError
