@@ -28,30 +28,21 @@ import orjson
 from consumer.avro.framing import schema_id_of
 from consumer.errors import ConfigurationError
 from consumer.logs import get_logger
-from consumer.mapping.assemble import NEGATIVE_WHEN_ZERO
 from consumer.mapping.tables import ENVELOPE_FIELDS, IDENTITY_FIELDS, table_for_record
+from consumer.native_guard import check_translated, fingerprint, shape
 from consumer.signals.catalog import SIGNAL_TYPES, TIER_SIGNAL_TYPES, FieldSpec, Kind
 from consumer.signals.graphql_literal import is_name
-from consumer.signals.rules import ISO_4217_CODES
+from consumer.signals.rules import IDENTITY_RULES, ISO_4217_CODES
 
 if TYPE_CHECKING:
     from consumer.avro.decoder import Decoder, SchemaPlan
     from consumer.config import Settings
-    from consumer.types import KafkaMessage
     from consumer.mapping.custom import CustomMappings
+    from consumer.types import KafkaMessage
 
 __all__ = ["FastPath", "Unsupported", "build_plan", "load_native"]
 
 _PRIMITIVES: Final = frozenset({"null", "boolean", "int", "long", "float", "double", "string"})
-#: signalContent keys the mapper writes itself (an event field of that name is not passed on).
-_FIXED_KEYS: Final = (
-    "signalType",
-    "category",
-    "name",
-    "effect",
-    "signalTimestamp",
-    "signalCustomAttributes",
-)
 
 
 class Unsupported(Exception):
@@ -125,8 +116,11 @@ def _type(schema: Any, named: dict[str, Any], *, timestamp_ok: bool = False) -> 
     return out
 
 
-def _check(spec: FieldSpec) -> dict[str, Any]:
-    """The native checker of one catalog field (``rules._compile``)."""
+def _check(spec: FieldSpec, *, nested: bool = False) -> dict[str, Any]:
+    """The native checker of one catalog field (``rules._compile``); Unsupported when unsure."""
+    _translated(spec)
+    if nested and spec.expected:  # notices_of looks at top-level fields only
+        raise Unsupported(f"expected item field {spec.name}")
     match spec.kind:
         case Kind.STRING:
             return {"k": "string", "required": spec.required, "max": spec.max_length}
@@ -143,10 +137,18 @@ def _check(spec: FieldSpec) -> dict[str, Any]:
         case Kind.OBJECT_LIST:
             return {
                 "k": "object_list",
-                "fields": {item.name: _check(item) for item in spec.item_fields},
+                "fields": {item.name: _check(item, nested=True) for item in spec.item_fields},
                 "required": [item.name for item in spec.item_fields if item.required],
             }
-    raise Unsupported(f"field kind {spec.kind}")  # pragma: no cover - a new Kind
+    raise Unsupported(f"field kind {spec.kind}")
+
+
+def _translated(value: object) -> None:
+    """Unsupported when ``value`` has an attribute :func:`build_plan` does not translate."""
+    try:
+        check_translated(value)
+    except LookupError as exc:
+        raise Unsupported(str(exc)) from exc
 
 
 def build_plan(
@@ -164,6 +166,12 @@ def build_plan(
         raise Unsupported(f"no event table for {plan.record_name}")
     signal_type = table.signal_type
     spec = SIGNAL_TYPES[signal_type]
+    for value in (table, *table.fields, spec):
+        _translated(value)
+    try:
+        keys_of = shape(signal_type)
+    except LookupError as exc:
+        raise Unsupported(str(exc)) from exc
     if signal_type not in TIER_SIGNAL_TYPES[settings.tier]:
         raise Unsupported(f"{signal_type} is not entitled in the {settings.tier} tier")
     named: dict[str, Any] = {}
@@ -189,7 +197,8 @@ def build_plan(
     for i, f in enumerate(writer_fields):
         if f["name"] not in known:
             own.append({"slot": i, "keys": [f["name"]], "required": False, "table": False})
-    keys = [*_FIXED_KEYS, *(key for entry in own for key in entry["keys"])]
+    fixed = [key for _, key in keys_of["content_head"] + keys_of["content_tail"]]
+    keys = [*fixed, *(key for entry in own for key in entry["keys"])]
     if len(set(keys)) != len(keys):
         raise Unsupported("two content fields share a key")
     for key in keys:
@@ -197,6 +206,7 @@ def build_plan(
             raise Unsupported(f"content key {key[:64]!r} is not a GraphQL name")
 
     return {
+        "fingerprint": fingerprint(),
         "fields": fields,
         "event_id": index["eventId"],
         "event_time": index["eventTime"],
@@ -206,12 +216,12 @@ def build_plan(
         "name": index.get("name"),
         "effect": index.get("effect"),
         "attributes": index.get("attributes"),
-        "identity": [[kind, index[kind]] for kind in IDENTITY_FIELDS if kind in index],
+        "identity": [
+            [kind, index[kind], IDENTITY_RULES[kind]] for kind in IDENTITY_FIELDS if kind in index
+        ],
         "own": own,
         "signal_type": signal_type,
-        "default_name": spec.default_name,
-        "default_effect": spec.default_effect,
-        "effect_zero_key": NEGATIVE_WHEN_ZERO.get(signal_type),
+        **keys_of,
         "checks": {f.name: _check(f) for f in spec.fields},
         # an expected field missing: the Python path sends the signal and counts it
         "required": [*spec.required, *spec.expected],
@@ -239,6 +249,15 @@ class FastPath:
         self._tried: set[int] = set()
         self._app_keys: dict[str, str | None] = {}
         self.log = get_logger("fast_path")
+        built = getattr(native, "RULES_FINGERPRINT", None)
+        if built != fingerprint():  # every plan will be refused: say so once, plainly
+            self.log.warning(
+                "fast_path_stale",
+                built=built,
+                rules=fingerprint(),
+                hint="signals_native mirrors other Python rules: every event takes the Python "
+                "path until native/ is checked and rebuilt (consumer/native_guard.py)",
+            )
 
     def literal(self, msg: KafkaMessage) -> str | None:
         """The literal of ``msg``, or None when the Python path must decide."""

@@ -3,7 +3,8 @@
 //! `FastPath.add_plan(schema_id, plan_json)` stores one writer schema's plan (written by
 //! `consumer/native.py`); `FastPath.literal(value, app_key)` turns one Confluent-framed value
 //! into the signal's GraphQL literal, or returns `None` whenever the pure-Python path must
-//! decide (unknown schema, malformed bytes, a rule broken, anything unusual).
+//! decide (unknown schema, malformed bytes, a rule broken, anything unusual). A plan whose rules
+//! fingerprint is not `RULES_FINGERPRINT` (the Python rules this build mirrors) is refused.
 
 mod avro;
 mod check;
@@ -33,29 +34,7 @@ impl FastPath {
     fn add_plan(&self, schema_id: u32, plan_json: &str) -> PyResult<()> {
         let plan: plan::Plan = serde_json::from_str(plan_json)
             .map_err(|e| PyValueError::new_err(format!("not a fast-path plan: {e}")))?;
-        let width = plan.fields.len();
-        let slots = [
-            Some(plan.event_id),
-            Some(plan.event_time),
-            plan.app_key,
-            plan.session_id,
-        ]
-        .into_iter()
-        .chain([plan.test, plan.name, plan.effect, plan.attributes])
-        .flatten()
-        .chain(plan.identity.iter().map(|(_, i)| *i))
-        .chain(plan.own.iter().map(|o| o.slot));
-        let mut seen = vec![false; width];
-        for slot in slots {
-            if slot >= width || std::mem::replace(&mut seen[slot], true) {
-                return Err(PyValueError::new_err(format!(
-                    "field {slot} used twice or missing"
-                )));
-            }
-        }
-        if plan.own.iter().any(|o| o.keys.is_empty()) {
-            return Err(PyValueError::new_err("an own field without a content key"));
-        }
+        plan.validate().map_err(PyValueError::new_err)?;
         self.plans
             .write()
             .expect("plans lock")
@@ -88,5 +67,6 @@ impl FastPath {
 #[pymodule]
 fn signals_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<FastPath>()?;
+    m.add("RULES_FINGERPRINT", plan::RULES_FINGERPRINT.trim())?;
     Ok(())
 }

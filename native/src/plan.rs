@@ -2,7 +2,9 @@
 //! body bytes -> the signal's GraphQL literal, or `None` for the Python path.
 //!
 //! The steps follow `Mapper._map_table`, `mapper.assemble`, `rules.validate_input` and
-//! `Signal.as_input`; anything this code is not certain about returns `None`.
+//! `Signal.as_input`; anything this code is not certain about returns `None`. Every key name,
+//! key order and constant comes from the plan (`consumer/native_guard.py` reads them off the
+//! Python path); the behaviour repeated here is fingerprinted (`rules.fingerprint`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,10 +13,55 @@ use serde::Deserialize;
 
 use crate::avro::{Field, Reader, V};
 use crate::check::{fields_ok, is_e164, is_email, Check};
-use crate::emit::{iso_millis, plain, string, value};
+use crate::emit::{is_name, iso_millis, plain, string, value};
+
+/// The fingerprint of the Python rules this code was last checked against.
+pub const RULES_FINGERPRINT: &str = include_str!("rules.fingerprint");
+
+/// Where a top-level input key's value comes from (`Signal.as_input`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputRole {
+    AppKey,
+    Identity,
+    Session,
+    Content,
+    Test,
+}
+
+/// Where a `signalContent` key that the mapper writes itself gets its value (`assemble`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentRole {
+    SignalType,
+    Category,
+    Name,
+    Effect,
+    Timestamp,
+    Attributes,
+}
+
+/// The rule of an identity's value (`rules.IDENTITY_RULES`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdRule {
+    Any,
+    Email,
+    E164,
+}
+
+/// `mapper.default_effect` for types whose effect depends on one content value being 0.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectZero {
+    pub key: String,
+    pub zero: String,
+    pub otherwise: String,
+}
 
 /// One `signalContent` entry that comes from an event field.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Own {
     /// Index of the writer field.
     pub slot: usize,
@@ -26,7 +73,10 @@ pub struct Own {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
+    /// Must equal `RULES_FINGERPRINT` (checked by `validate`).
+    pub fingerprint: String,
     pub fields: Vec<Field>,
     pub event_id: usize,
     pub event_time: usize,
@@ -36,14 +86,23 @@ pub struct Plan {
     pub name: Option<usize>,
     pub effect: Option<usize>,
     pub attributes: Option<usize>,
-    /// (identity kind, writer field index) for the identity fields the schema has.
-    pub identity: Vec<(String, usize)>,
+    /// (identity kind, writer field index, rule) for the identity fields the schema has.
+    pub identity: Vec<(String, usize, IdRule)>,
     pub own: Vec<Own>,
     pub signal_type: String,
+    pub category: String,
     pub default_name: String,
     pub default_effect: String,
-    /// The content key whose value 0 makes the default effect `negative` (onSiteSearch).
-    pub effect_zero_key: Option<String>,
+    pub effect_zero: Option<EffectZero>,
+    /// The custom attribute that carries the event id (always last).
+    pub event_id_attribute: String,
+    /// The keys of a custom attribute object: name, then value.
+    pub attribute_keys: (String, String),
+    /// The top-level keys, in order.
+    pub input_keys: Vec<(InputRole, String)>,
+    /// The content keys before the own fields, and after them, in order.
+    pub content_head: Vec<(ContentRole, String)>,
+    pub content_tail: Vec<(ContentRole, String)>,
     pub checks: HashMap<String, Check>,
     pub required: Vec<String>,
     pub test_signals: bool,
@@ -54,6 +113,60 @@ fn s(text: &str) -> V {
 }
 
 impl Plan {
+    /// Refuse a plan this build cannot run exactly: another fingerprint, a slot out of range or
+    /// used twice, a key that is not a GraphQL name, a fixed content key missing or repeated.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.fingerprint != RULES_FINGERPRINT.trim() {
+            return Err(format!(
+                "the plan's rules fingerprint {} is not the one this build mirrors ({}): \
+                 rebuild native/ after checking it against the Python rules",
+                self.fingerprint,
+                RULES_FINGERPRINT.trim()
+            ));
+        }
+        let width = self.fields.len();
+        let slots = [Some(self.event_id), Some(self.event_time), self.app_key]
+            .into_iter()
+            .chain([self.session_id, self.test, self.name, self.effect])
+            .chain([self.attributes])
+            .flatten()
+            .chain(self.identity.iter().map(|(_, i, _)| *i))
+            .chain(self.own.iter().map(|o| o.slot));
+        let mut seen = vec![false; width];
+        for slot in slots {
+            if slot >= width || std::mem::replace(&mut seen[slot], true) {
+                return Err(format!("field {slot} used twice or missing"));
+            }
+        }
+        if self.own.iter().any(|o| o.keys.is_empty()) {
+            return Err("an own field without a content key".into());
+        }
+        let keys = self
+            .own
+            .iter()
+            .flat_map(|o| o.keys.iter())
+            .chain(self.input_keys.iter().map(|(_, k)| k))
+            .chain(self.content_head.iter().map(|(_, k)| k))
+            .chain(self.content_tail.iter().map(|(_, k)| k))
+            .chain([&self.attribute_keys.0, &self.attribute_keys.1])
+            .chain(self.identity.iter().map(|(k, _, _)| k));
+        for key in keys {
+            if !is_name(key) {
+                return Err(format!("{key:?} is not a GraphQL name"));
+            }
+        }
+        use ContentRole::*;
+        let has = |part: &[(ContentRole, String)], roles: &[ContentRole]| {
+            part.len() == roles.len() && roles.iter().all(|r| part.iter().any(|(p, _)| p == r))
+        };
+        if !has(&self.content_head, &[SignalType, Category, Name, Effect])
+            || !has(&self.content_tail, &[Timestamp, Attributes])
+        {
+            return Err("the fixed content keys are not the ones this build writes".into());
+        }
+        Ok(())
+    }
+
     /// The literal of one Avro body (the bytes after the 5-byte frame).
     pub fn literal(&self, body: &[u8], fallback_app_key: Option<&str>) -> Option<String> {
         let mut reader = Reader::new(body);
@@ -80,20 +193,20 @@ impl Plan {
             V::Ts(ms) | V::Int(ms) => iso_millis(ms)?,
             _ => return None,
         };
-        let mut identity: Option<(&str, String)> = None;
-        for (kind, slot) in &self.identity {
+        let mut identity: Option<(&str, IdRule, String)> = None;
+        for (kind, slot, rule) in &self.identity {
             match take(&mut slots, Some(*slot)) {
                 V::Null => {}
                 V::Str(v) if v.is_empty() => {}
-                V::Str(v) if identity.is_none() => identity = Some((kind, v)),
+                V::Str(v) if identity.is_none() => identity = Some((kind, *rule, v)),
                 _ => return None,
             }
         }
-        let (kind, id_value) = identity?;
-        let id_ok = match kind {
-            "email" => is_email(&id_value),
-            "contactKey" => true,
-            _ => is_e164(&id_value),
+        let (kind, rule, id_value) = identity?;
+        let id_ok = match rule {
+            IdRule::Email => is_email(&id_value),
+            IdRule::Any => true,
+            IdRule::E164 => is_e164(&id_value),
         };
         if !id_ok {
             return None;
@@ -111,18 +224,28 @@ impl Plan {
         };
         let test = matches!(take(&mut slots, self.test), V::Bool(true)) || self.test_signals;
 
-        // 2. signalContent: fixed keys, own fields, timestamp, custom attributes
-        let name = match take(&mut slots, self.name) {
+        // 2. signalContent: the fixed head, own fields, the fixed tail (keys from the plan)
+        let mut name = Some(match take(&mut slots, self.name) {
             V::Null => s(&self.default_name),
             other => other,
-        };
+        });
         let effect = take(&mut slots, self.effect);
         let attributes = take(&mut slots, self.attributes);
         let mut content: Vec<(&str, V)> = Vec::with_capacity(self.own.len() + 8);
-        content.push(("signalType", s(&self.signal_type)));
-        content.push(("category", s("Behavior")));
-        content.push(("name", name));
-        content.push(("effect", V::Null));
+        let mut effect_at = None;
+        for (role, key) in &self.content_head {
+            let v = match role {
+                ContentRole::SignalType => s(&self.signal_type),
+                ContentRole::Category => s(&self.category),
+                ContentRole::Name => name.take()?,
+                ContentRole::Effect => {
+                    effect_at = Some(content.len());
+                    V::Null // decided below, once the own fields are known
+                }
+                ContentRole::Timestamp | ContentRole::Attributes => return None,
+            };
+            content.push((key, v));
+        }
         for own in &self.own {
             let v = match std::mem::replace(&mut slots[own.slot], V::Null) {
                 V::Null if own.required => return None,
@@ -141,22 +264,22 @@ impl Plan {
             content.push((&own.keys[0], v));
             content.extend(extras);
         }
-        content[3].1 = match effect {
-            V::Null => s(self.effect_of(&content)),
-            v => v,
-        };
-        content.push(("signalTimestamp", V::Str(timestamp)));
-        let mut custom = match attributes {
-            V::Null => Vec::new(),
-            V::Obj(entries) => entries
-                .into_iter()
-                .filter(|(k, v)| &**k != "eventId" && *v != V::Null)
-                .map(|(k, v)| attribute(V::Str(k.to_string()), v))
-                .collect(),
-            _ => return None,
-        };
-        custom.push(attribute(s("eventId"), V::Str(event_id)));
-        content.push(("signalCustomAttributes", V::Arr(custom)));
+        if let Some(at) = effect_at {
+            content[at].1 = match effect {
+                V::Null => s(self.effect_of(&content)),
+                v => v,
+            };
+        }
+        let mut timestamp = Some(timestamp);
+        let mut attributes = Some(attributes);
+        for (role, key) in &self.content_tail {
+            let v = match role {
+                ContentRole::Timestamp => V::Str(timestamp.take()?),
+                ContentRole::Attributes => V::Arr(self.custom(attributes.take()?, &event_id)?),
+                _ => return None,
+            };
+            content.push((key, v));
+        }
 
         // 3. validate (rules.validate_input): the identity and app key were checked above
         if !fields_ok(
@@ -169,55 +292,96 @@ impl Plan {
 
         // 4. the literal, keys in Signal.as_input's order
         let mut out = String::with_capacity(body.len() * 2 + 256);
-        out.push_str("{appKey:");
-        string(&mut out, &app_key);
-        out.push_str(",identifiableAttributes:{");
-        out.push_str(kind);
-        out.push(':');
-        string(&mut out, &id_value);
-        out.push('}');
-        if let Some(session) = &session_id {
-            out.push_str(",sessionId:");
-            string(&mut out, session);
-        }
-        out.push_str(",signalContent:{");
-        for (i, (key, v)) in content.iter().enumerate() {
-            if i > 0 {
+        out.push('{');
+        let mut first = true;
+        for (role, key) in &self.input_keys {
+            let present = match role {
+                InputRole::Session => session_id.is_some(),
+                InputRole::Test => test,
+                _ => true,
+            };
+            if !present {
+                continue;
+            }
+            if !std::mem::replace(&mut first, false) {
                 out.push(',');
             }
             out.push_str(key);
             out.push(':');
-            if !value(&mut out, v) {
-                return None;
+            match role {
+                InputRole::AppKey => string(&mut out, &app_key),
+                InputRole::Identity => {
+                    out.push('{');
+                    out.push_str(kind);
+                    out.push(':');
+                    string(&mut out, &id_value);
+                    out.push('}');
+                }
+                InputRole::Session => string(&mut out, session_id.as_deref()?),
+                InputRole::Content => {
+                    out.push('{');
+                    for (i, (key, v)) in content.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(key);
+                        out.push(':');
+                        if !value(&mut out, v) {
+                            return None;
+                        }
+                    }
+                    out.push('}');
+                }
+                InputRole::Test => out.push_str("true"),
             }
-        }
-        out.push('}');
-        if test {
-            out.push_str(",test:true");
         }
         out.push('}');
         Some(out)
     }
 
-    /// `mapper.default_effect`: the onSiteSearch rule, else the type's default.
+    /// `signalCustomAttributes`: the event's attributes (not the event id's name, no nulls),
+    /// then the event id.
+    fn custom(&self, attributes: V, event_id: &str) -> Option<Vec<V>> {
+        let mut custom = match attributes {
+            V::Null => Vec::new(),
+            V::Obj(entries) => entries
+                .into_iter()
+                .filter(|(k, v)| **k != *self.event_id_attribute && *v != V::Null)
+                .map(|(k, v)| self.attribute(V::Str(k.to_string()), v))
+                .collect(),
+            _ => return None,
+        };
+        custom.push(self.attribute(s(&self.event_id_attribute), s(event_id)));
+        Some(custom)
+    }
+
+    fn attribute(&self, name: V, value: V) -> V {
+        let (name_key, value_key) = &self.attribute_keys;
+        V::Obj(vec![
+            (Arc::from(name_key.as_str()), name),
+            (Arc::from(value_key.as_str()), value),
+        ])
+    }
+
+    /// `mapper.default_effect`: the zero rule when the type has one, else the type's default.
     fn effect_of(&self, content: &[(&str, V)]) -> &str {
-        let Some(key) = &self.effect_zero_key else {
+        let Some(rule) = &self.effect_zero else {
             return &self.default_effect;
         };
         let zero = content
             .iter()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| *k == rule.key)
             .is_some_and(|(_, v)| {
                 matches!(v, V::Int(0) | V::Bool(false)) || matches!(v, V::Float(f) if *f == 0.0)
             });
         if zero {
-            "negative"
+            &rule.zero
         } else {
-            "positive"
+            &rule.otherwise
         }
     }
 }
 
-fn attribute(name: V, value: V) -> V {
-    V::Obj(vec![(Arc::from("name"), name), (Arc::from("value"), value)])
-}
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

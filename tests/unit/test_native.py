@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
 import json
+import os
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -29,11 +31,23 @@ from hypothesis import strategies as st
 from consumer.errors import ConfigurationError, PermanentError
 from consumer.mapping.custom import CustomMappings, load_mappings
 from consumer.native import FastPath, Unsupported, build_plan, load_native
+from consumer.native_guard import fingerprint
 from consumer.signals.graphql_literal import encode_input
 from consumer.signals.notices import MISSING_EXPECTED_FIELD, Notice
 from consumer.translate import Translator
 from tests.unit.avro.fakes import Message, RegistryStub, frame, our_schemas, settings
 from tests.unit.mapping.samples import SAMPLES, sample
+
+if os.environ.get("CI"):  # CI builds the extension: its absence is a failure there, not a skip
+    try:
+        importlib.import_module("signals_native")
+    except ImportError as exc:
+        pytest.fail(f"CI is set but signals_native is not importable ({exc})", pytrace=False)
+pytest.importorskip(
+    "signals_native",
+    reason="the native fast path is not installed (make venv builds it when cargo is on the "
+    "PATH); the Python path, the reference, is tested without it",
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = our_schemas()
@@ -345,6 +359,34 @@ def test_a_type_outside_the_tier_and_custom_mappings_stay_on_python() -> None:
     custom = load_mappings([str(ROOT / "examples" / "mappings")])
     with pytest.raises(Unsupported, match="custom mapping"):
         build_plan(shop, settings(), custom)
+
+
+def test_the_extension_mirrors_the_current_rules() -> None:
+    """The installed extension was built against today's Python rules (else: rebuild native/)."""
+    native = load_native(settings())
+    assert native is not None
+    assert fingerprint() == native.RULES_FINGERPRINT
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"fingerprint": "sha256:other"}, "fingerprint"),
+        ({"surprise": 1}, "unknown field"),
+        ({"category": None}, "not a fast-path plan"),
+        ({"content_tail": [["timestamp", "signalTimestamp"]]}, "fixed content keys"),
+        ({"attribute_keys": ["name", "a-b"]}, "not a GraphQL name"),
+    ],
+)
+def test_plans_the_extension_cannot_run_exactly_are_refused(
+    change: dict[str, Any], reason: str
+) -> None:
+    """Another fingerprint, an unknown plan key or a broken shape: add_plan raises ValueError."""
+    plan = build_plan(translator()._decoder._plan(IDS["PageViewEvent"]), settings())
+    native = load_native(settings())
+    assert native is not None
+    with pytest.raises(ValueError, match=reason):
+        native.FastPath().add_plan(1, orjson.dumps({**plan, **change}).decode())
 
 
 def test_fast_path_setting() -> None:
