@@ -223,20 +223,33 @@ class OutcomeHandling:
         self.retries.add(self._clock() + self._delay(job.attempt, None), job)
 
     def _query_refused(self, job: Job, error: str) -> None:
-        """A signal alone failed as the whole query did: not the data's fault (a schema change
-        on the API side, a client bug). Stop like a refused key; the job probes with backoff,
-        its lone signal moved behind its other chunks so that the probe is not always it."""
+        """A signal alone failed as the whole query did before any other part of its batch was
+        accepted: maybe not the data's fault (a schema change on the API side, a client bug).
+        Stop like a refused key; the job probes with backoff, other signals first so that the
+        probe is not always the suspect: its other chunks, or else a batch of queued signals
+        (with none queued, the pauses are lifted so that records arrive to probe with). One of
+        them accepted, the suspect is the cause and is dead-lettered when it fails again."""
         self.metrics.mutations.labels("query_refused").inc()
+        now = self._clock()
         if self.query_refused_since is None:
-            self.query_refused_since = self._clock()
-            self.pauses.add(self.assigned, "api_query")
+            self.query_refused_since = now
             self.log.error(
                 "api_query_refused",
                 error=error,
                 action="sending stopped, nothing committed or dead-lettered, probing with backoff",
             )
-        job.chunks.rotate(-1)
-        self.retries.add(self._clock() + self._delay(job.attempt, None), job)
+        job.query_failed = True
+        fresh = self.batcher.take(now, force=True) if len(job.chunks) == 1 else None
+        if fresh:
+            job.chunks.appendleft(fresh)
+            job.holds |= {item.tp for item in fresh}
+        else:
+            job.chunks.rotate(-1)
+        if len(job.chunks) > 1:
+            self.pauses.add(self.assigned, "api_query")
+        else:
+            self.pauses.remove_everywhere("api_query")
+        self.retries.add(now + self._delay(job.attempt, None), job)
 
     def stop_reason(self) -> str | None:
         """The pause reason of an active stop (``auth``, ``api_query``), or None."""

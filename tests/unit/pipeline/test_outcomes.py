@@ -300,3 +300,29 @@ def test_unknown_answers_stay_bounded_when_throttling_comes_between_them() -> No
     (record,) = producer.records
     assert headers(record)["__connect.errors.offset"] == b"1"
     assert engine.tracker.commit_positions() == {A: 2}
+
+
+def test_a_lone_signal_batch_refused_as_a_document_probes_with_other_signals_not_for_ever() -> None:
+    """One-signal batches: the first one's literal breaks the document; the probe takes other
+    queued signals first, they are accepted, so the lone one is dead-lettered and nothing stays
+    stopped."""
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-0" in contacts:
+            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+            return 400, {"errors": [error]}
+        return 200, OK
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(
+        connect(answer), producer, clock, batch_max_signals=1, max_in_flight_mutations=1
+    )
+    feed(engine, A, range(1))
+    feed(engine, B, range(10, 13))
+    pump(engine)
+    wait_out(engine, clock, 10)
+    assert engine.not_ready_reason() is None
+    (record,) = producer.records
+    assert headers(record)["__connect.errors.partition"] == b"0"
+    assert engine.tracker.commit_positions() == {A: 1, B: 13}
