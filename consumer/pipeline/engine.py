@@ -127,7 +127,8 @@ class Engine(OutcomeHandling):
 
     # --- 2. consume ---------------------------------------------------------------------------
     def on_message(self, msg: KafkaMessage) -> bool:
-        """Track, translate and route one message; False when it was ignored (not tracked)."""
+        """Track, translate and route one message; False when it was ignored or handed back
+        (not tracked: the partition waits for the registry and is sought back to it)."""
         topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
         tp = (topic, partition)
         if self.draining or tp in self.awaiting or tp not in self.assigned:
@@ -144,7 +145,7 @@ class Engine(OutcomeHandling):
             done = attempt(msg, self._translate, self._encode, self._fast)
         except RetryableError as exc:
             self._registry_down(tp, offset, exc)
-            return True
+            return False  # consumed again after the seek back: counted then
         if isinstance(done, PermanentError):
             self.dead_letter(done, msg, epoch)
             return True

@@ -42,7 +42,7 @@ def test_partitions_waiting_for_a_schema_pause_without_holding_the_loop() -> Non
     engine, calls = make_engine(sender, clock=clock, translate=translator.translate)
     engine.on_assign(TPS)
     for tp in TPS:
-        assert engine.on_message(cart(tp, 0))
+        assert engine.on_message(cart(tp, 0)) is False  # handed back: sought back to it later
     assert not stub.answered.is_set()  # every call above returned before the registry answered
     assert engine.pauses.paused() == set(TPS)
     stub.release.set()
