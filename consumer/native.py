@@ -8,13 +8,18 @@ encode in one pass, with no Python objects in between. The pure-Python path
 2. :func:`build_plan` then describes that writer schema, its event table and its signal
    type's rules to the native side; a schema it cannot describe exactly (schema resolution,
    custom mappings, logical types other than ``eventTime``'s timestamp-millis, bytes, fixed,
-   recursion, a type not entitled in the tier ...) stays on the Python path (:class:`Unsupported`);
+   recursion, a type not entitled in the tier, a key that is not a GraphQL name, a catalog
+   attribute or kind it does not translate ...) stays on the Python path (:class:`Unsupported`);
 3. for every later value the native side returns the literal, or None whenever it is not
-   certain (malformed bytes, any broken rule, anything unusual); the Python path then decides,
-   so errors, dead-letter reasons and fields are the Python path's, byte for byte.
+   certain (malformed bytes, any broken rule, a signal Connect may discard, anything unusual);
+   the Python path then decides, so errors, dead-letter reasons, fields and notice counts are
+   the Python path's, byte for byte.
 
-``tests/unit/test_native.py`` checks that both paths write the same values for generated
-events of every schema, and that the native side never accepts what the Python path refuses.
+Key names, their order and every constant travel in the plan, and the plan carries the
+fingerprint of the Python rules that Rust repeats; the extension refuses another one
+(:mod:`consumer.native_guard`). ``tests/unit/test_native.py`` checks that both paths write the
+same values for generated events of every schema, and that the native side never accepts what
+the Python path refuses.
 """
 
 from __future__ import annotations
