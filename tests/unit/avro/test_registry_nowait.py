@@ -95,3 +95,24 @@ def test_a_failed_background_fetch_is_reported_once_then_tried_again() -> None:
     assert isinstance(settle(registry, 7), WriterSchema)
     assert len(stub.calls) == 2
     registry.close()
+
+
+def test_subjects_are_fetched_in_the_background_too() -> None:
+    """Without waiting, a schema's subjects (asked when custom mappings match by subject) are
+    SchemaPending until the registry answers, then returned and cached."""
+    stub = HangingStub({7: CART}, subjects={7: ["events-value"]})
+    registry = stub.registry()
+    with pytest.raises(SchemaPending):
+        registry.subjects(7, wait=False)
+    assert not stub.answered.is_set()
+    stub.release.set()
+    for _ in range(1000):
+        try:
+            found = registry.subjects(7, wait=False)
+            break
+        except SchemaPending:
+            threading.Event().wait(0.01)
+    assert found == ("events-value",)
+    assert registry.subjects(7, wait=False) == ("events-value",)
+    assert stub.calls == ["/schemas/ids/7/subjects"]
+    registry.close()
