@@ -8,7 +8,7 @@
 #      Kubernetes version and from the KEDA / prometheus-operator CRDs. Strict means unknown
 #      fields are errors. Every kind the chart renders has a schema (Deployment, Service,
 #      ConfigMap, ServiceAccount, PodDisruptionBudget, HorizontalPodAutoscaler, ScaledObject,
-#      TriggerAuthentication, ServiceMonitor, PodMonitor), so no kind is skipped.
+#      TriggerAuthentication, ServiceMonitor, PodMonitor, PrometheusRule), so no kind is skipped.
 #   4. the negative cases: values that must make `helm template` fail do fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,8 +8,9 @@ Go module proxy):
   one standalone (all ``$ref`` inlined), strict (``additionalProperties: false``) schema per
   group/version/kind;
 * CustomResourceDefinition YAML files (KEDA's ScaledObject and TriggerAuthentication,
-  prometheus-operator's ServiceMonitor and PodMonitor): one schema per served version, from its
-  ``openAPIV3Schema``, made strict the same way (except where the CRD preserves unknown fields).
+  prometheus-operator's ServiceMonitor, PodMonitor and PrometheusRule): one schema per served
+  version, from its ``openAPIV3Schema``, made strict the same way (except where the CRD
+  preserves unknown fields).
 
 Output: ``OUT/v<version>-standalone-strict/<kind>-<group prefix>-<version>.json`` (and the same
 without ``-strict``), which is kubeconform's ``-schema-location OUT`` convention.

@@ -73,7 +73,7 @@ install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "\
 
 SCHEMAS="$CACHE/kubeconform-schemas"
 SCHEMA_STAMP="$SCHEMAS/.versions"
-WANT="$KUBERNETES_VERSION $KEDA_VERSION $PROMETHEUS_OPERATOR_VERSION $(sha256sum dev/k8s_schemas.py | cut -c1-16)"
+WANT="$KUBERNETES_VERSION $KEDA_VERSION $PROMETHEUS_OPERATOR_VERSION $(sha256sum dev/k8s_schemas.py | cut -c1-16) prometheusrules"
 if [[ ! -f "$SCHEMA_STAMP" || "$(cat "$SCHEMA_STAMP")" != "$WANT" ]]; then
     echo "tools.sh: generating kubeconform schemas (Kubernetes $KUBERNETES_VERSION, KEDA $KEDA_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION)" >&2
     k8s_dir="$(module_dir k8s.io/kubernetes "$KUBERNETES_VERSION")"
@@ -89,6 +89,7 @@ if [[ ! -f "$SCHEMA_STAMP" || "$(cat "$SCHEMA_STAMP")" != "$WANT" ]]; then
         --crd "$keda_dir/config/crd/bases/keda.sh_triggerauthentications.yaml" \
         --crd "$promop_dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" \
         --crd "$promop_dir/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" \
+        --crd "$promop_dir/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" \
         --out "$SCHEMAS"
     echo "$WANT" >"$SCHEMA_STAMP"
 fi

@@ -519,6 +519,7 @@ class Pipeline:
         if wedged and not health.wedged:
             self.log.error("partitions_wedged", partitions=[label(tp) for tp in wedged])
         metrics.wedged.set(len(wedged))
+        metrics.assigned.set(len(lags))
         health.lag = sum(lags.values())
         health.stalled = tuple(label(tp) for tp in progress.stalled(now, health.progress_timeout_s))
         health.wedged = tuple(label(tp) for tp in wedged)

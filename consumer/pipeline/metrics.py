@@ -186,6 +186,11 @@ class Metrics:
             "Partitions holding work that nothing is working on (fails /healthz)",
             registry=r,
         )
+        self.assigned = Gauge(
+            "signals_assigned_partitions",
+            "Partitions this member owns in the consumer group",
+            registry=r,
+        )
         self.paused = Gauge("signals_paused_partitions", "Paused partitions", registry=r)
         self.last_commit_age = Gauge(
             "signals_last_commit_age_seconds", "Seconds since the last offset commit", registry=r

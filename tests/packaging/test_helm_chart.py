@@ -342,3 +342,35 @@ def test_registry_bearer_token_and_key_password_come_from_the_secret(render: Ren
         ("SIGNALS_SCHEMA_REGISTRY_KEY_PASSWORD", "sr-key-pw"),
     ):
         assert env[name]["valueFrom"]["secretKeyRef"]["key"] == key
+
+
+def _rule(manifests: list[Manifest]) -> Manifest | None:
+    return next((m for m in manifests if m["kind"] == "PrometheusRule"), None)
+
+
+def test_prometheus_rule_only_when_enabled(render: Render) -> None:
+    """No PrometheusRule by default; metrics.prometheusRule.enabled renders one."""
+    assert _rule(render()) is None
+    assert _rule(render("default", "metrics.prometheusRule.enabled=true")) is not None
+
+
+def test_prometheus_rule_has_the_five_alerts_on_this_releases_pods(render: Render) -> None:
+    """Lag growing, stalled partition, dead-letter rate, refused key, no membership; each with
+    a runbook section and the release's pods as the selector."""
+    rule = _rule(render("default", "metrics.prometheusRule.enabled=true"))
+    assert rule is not None
+    rules = {r["alert"]: r for group in rule["spec"]["groups"] for r in group["rules"]}
+    assert set(rules) == {
+        "SignalsConsumerLagGrowing",
+        "SignalsConsumerPartitionStalled",
+        "SignalsConsumerDeadLetterRate",
+        "SignalsConsumerApiKeyRefused",
+        "SignalsConsumerNoGroupMembership",
+    }
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    for name, alert in rules.items():
+        assert 'namespace="signals"' in alert["expr"], name
+        assert 'pod=~"rel-signals-consumer-.*"' in alert["expr"], name
+        anchor = alert["annotations"]["runbook_url"].split("#", 1)[1]
+        assert f"### {name}" in docs, name
+        assert anchor == name.lower(), name

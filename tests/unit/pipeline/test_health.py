@@ -30,6 +30,7 @@ def test_metric_names_match_the_architecture_contract() -> None:
         "signals_partition_lag",
         "signals_partition_stalled_seconds",
         "signals_wedged_partitions",
+        "signals_assigned_partitions",
         "signals_paused_partitions",
         "signals_last_commit_age_seconds",
         "signals_ready",
