@@ -1,8 +1,11 @@
 """Rebalance callbacks (cooperative-sticky: each call names only the partitions that move).
 
-- assigned: start tracking them (paused at once when auth, backpressure or drain is active);
-- revoked: finish their in-flight work within ``drain_timeout_s``, commit what is finished
-  (synchronously), forget the rest - it is redelivered to the new owner;
+- assigned: start tracking them; one that left while paused is resumed first (librdkafka
+  keeps the pause flag across unassign and assign, librdkafka#1849), then paused again when
+  auth, backpressure or drain is active;
+- revoked: finish their in-flight work within ``drain_timeout_s`` (within the drain deadline
+  at shutdown: :attr:`RebalanceHandler.deadline`), commit what is finished (synchronously),
+  forget the rest - it is redelivered to the new owner;
 - lost: forget them without committing (another member may already own them).
 """
 
