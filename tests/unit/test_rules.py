@@ -250,3 +250,13 @@ def test_every_identity_kind_has_a_rule() -> None:
     """IDENTITY_RULES (also the native plan's) names a rule for each identity kind."""
     assert set(IDENTITY_RULES) == set(IDENTITY_KINDS)
     assert set(IDENTITY_RULES.values()) <= {"any", "email", "e164"}
+
+
+def test_product_configuration_types_the_optional_fields_section_9_lists() -> None:
+    """productConfiguration's optional unitPrice, currency and URLs are type-checked."""
+    ok = {"unitPrice": 89.5, "currency": "EUR", "productUrls": ["u"], "actionState": "added"}
+    assert _fields(_with_content("productConfiguration", **ok)) == []
+    bad = {"unitPrice": "89.5", "currency": "euro", "imageUrls": "i"}
+    assert _fields(_with_content("productConfiguration", **bad)) == [
+        "signalContent.unitPrice", "signalContent.currency", "signalContent.imageUrls",
+    ]  # fmt: skip
