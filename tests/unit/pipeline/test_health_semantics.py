@@ -157,3 +157,40 @@ def test_process_and_python_collectors_are_exposed() -> None:
     assert "\nprocess_resident_memory_bytes" in text
     assert "\npython_info" in text
     assert "\npython_gc_collections_total" in text
+
+
+def test_revoked_partitions_lose_their_lag_series_on_the_next_observation() -> None:
+    """After a revoke the loop's next look drops the partition's lag and stall series."""
+    from confluent_kafka import TopicPartition
+
+    from consumer.pipeline import Pipeline
+    from consumer.pipeline.loop import Parts
+
+    from .fakes import FakeProducer, settings, translate_literal
+    from .test_loop import FakeConsumer
+
+    class Consumer(FakeConsumer):
+        def incremental_unassign(self, partitions: list[TopicPartition]) -> None:
+            return None
+
+    consumer = Consumer("t", {0: [b"v"] * 3, 1: [b"v"] * 4})
+    parts = Parts(
+        consumer=consumer,
+        producer=FakeProducer(),
+        translate=translate_literal,
+        send=ScriptedSender(),
+        encode=lambda obj: str(obj["identifiableAttributes"]),
+        delay=lambda attempt, retry_after: 1.0,
+    )
+    pipeline = Pipeline(settings(), parts)
+    both = [TopicPartition("t", 0), TopicPartition("t", 1)]
+    pipeline.rebalance.on_assign(consumer, both)
+    pipeline._observe(100.0)
+    text = pipeline.metrics.render().decode()
+    assert 'signals_partition_lag{partition="1",topic="t"} 4.0' in text
+    pipeline.rebalance.on_revoke(consumer, [TopicPartition("t", 1)])
+    pipeline._observe(102.0)
+    text = pipeline.metrics.render().decode()
+    assert 'signals_partition_lag{partition="0",topic="t"} 3.0' in text
+    assert 'partition="1"' not in text
+    assert "signals_assigned_partitions 1.0" in text
