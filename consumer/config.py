@@ -68,6 +68,9 @@ def _split_pairs(value: Any) -> Any:
     return value
 
 
+#: Property keys whose values ``redacted`` hides (passwords, secrets, tokens, keys, configs).
+_SECRET_KEY = re.compile(r"password|secret|token|credential|jaas|\.pem$|\.config$", re.I)
+
 CsvList = Annotated[list[str], NoDecode]
 PairMap = Annotated[dict[str, str], NoDecode]
 PropertyMap = Annotated[dict[str, str], NoDecode]
@@ -291,6 +294,11 @@ class Settings(BaseSettings):
             env = f"{ENV_PREFIX}{name.upper()}"
             if isinstance(value, SecretStr):
                 out[env] = "**********"
+            elif name == "kafka_properties":  # free-form: hide what looks like a credential
+                out[env] = {
+                    key: "**********" if _SECRET_KEY.search(key) else val
+                    for key, val in value.items()
+                }
             elif isinstance(value, Path):
                 out[env] = str(value)
             else:

@@ -320,3 +320,20 @@ def test_registry_basic_and_bearer_together_are_refused(monkeypatch: pytest.Monk
         SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN="t",
     )
     assert err.setting == "SIGNALS_SCHEMA_REGISTRY_BEARER_TOKEN"
+
+
+def test_secret_looking_properties_are_redacted_in_config_output(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``config`` hides the values of properties whose key names a password, secret or token."""
+    settings = _load(
+        monkeypatch,
+        SIGNALS_KAFKA_PROPERTIES="ssl.keystore.password=ks-pw-1;sasl.oauthbearer.config=tok;"
+        "client.rack=az-1",
+    )
+    shown = settings.redacted()["SIGNALS_KAFKA_PROPERTIES"]
+    assert shown == {
+        "ssl.keystore.password": "**********",
+        "sasl.oauthbearer.config": "**********",
+        "client.rack": "az-1",
+    }
