@@ -170,3 +170,19 @@ def test_without_the_extension_native_tests_skip_except_in_ci(
     assert (run.returncode == 2) is bool(ci)  # 2: collection interrupted; 5: all skipped
     if not ci:
         assert "the native fast path is not installed" in run.stdout
+
+
+def test_an_extension_built_for_other_rules_is_reported_once() -> None:
+    """A FastPath over an extension with another fingerprint logs fast_path_stale at start."""
+    from types import SimpleNamespace
+
+    from structlog.testing import capture_logs
+
+    from consumer.native import FastPath
+
+    stale = SimpleNamespace(FastPath=object, RULES_FINGERPRINT="sha256:older")
+    with capture_logs() as logs:
+        FastPath(stale, None, settings())  # type: ignore[arg-type]
+    assert [entry["event"] for entry in logs] == ["fast_path_stale"]
+    assert logs[0]["built"] == "sha256:older"
+    assert logs[0]["rules"] == fingerprint()
