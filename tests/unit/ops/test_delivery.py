@@ -126,7 +126,6 @@ def test_wrong_signal_id_count_is_split() -> None:
     assert len(delivered) == 2
 
 
-
 def test_retries_give_up_after_max_elapsed() -> None:
     """With max_elapsed_s the batch fails as retries_exhausted once the time is up."""
 
