@@ -15,13 +15,15 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consumer import __version__
-from consumer.config import Settings
 from consumer.errors import ConfigurationError
 from consumer.logs import kafka_logger
 from consumer.settings_sources import read_properties_file
+
+if TYPE_CHECKING:  # config.load_settings calls check_kafka_config: no import circle
+    from consumer.config import Settings
 
 __all__ = [
     "OWNED_KEYS",
