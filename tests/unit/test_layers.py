@@ -27,8 +27,6 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import pytest
-
 __all__: list[str] = []
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,12 +237,6 @@ def test_no_circle_at_import_time() -> None:
     assert circles(import_graph("consumer", ["load"])) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until consumer/config.py <-> kafka_config.py is broken (load_settings imports "
-    "check_kafka_config inside the function, kafka_config imports Settings at module level; "
-    "Settings is only an annotation there, so a TYPE_CHECKING import would do)",
-)
 def test_no_circle_hidden_by_function_local_imports() -> None:
     """Counting the imports inside functions too, consumer/ still has no circle."""
     assert circles(import_graph("consumer", ["load", "call"])) == []
