@@ -43,9 +43,9 @@ from pydantic import SecretStr  # noqa: E402
 
 from bench.workload import Template, build_templates  # noqa: E402
 from consumer.config import Settings  # noqa: E402
-from consumer.types import KafkaMessage  # noqa: E402
 from consumer.pipeline.engine import Engine  # noqa: E402
 from consumer.signals.graphql_literal import encode_input  # noqa: E402
+from consumer.types import KafkaMessage  # noqa: E402
 
 __all__ = [
     "BenchMessage",

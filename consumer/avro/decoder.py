@@ -47,9 +47,9 @@ from consumer.avro.schemas import (
 )
 from consumer.config import Settings
 from consumer.errors import DecodeError, IncompatibleSchemaError, PermanentError
-from consumer.types import KafkaMessage
 from consumer.logs import get_logger
 from consumer.mapping.event import DecodedEvent
+from consumer.types import KafkaMessage
 
 __all__ = ["Decoder", "SchemaPlan"]
 

@@ -38,6 +38,7 @@ from consumer.errors import (
     ApiUnrecognised,
     BatchRejected,
     PermanentError,
+    RetriesExhaustedError,
     RetryableError,
     SignalIdsMismatch,
     SignalNotConfirmed,
@@ -47,9 +48,11 @@ from consumer.types import KafkaMessage
 __all__ = [
     "Action",
     "Rejection",
+    "RetryWindow",
     "Verdict",
     "dead_letter_error",
     "decide",
+    "gave_up",
     "next_attempt",
     "pick",
 ]
@@ -183,4 +186,32 @@ def dead_letter_error(
         schema_id=schema_id,
         api_code=rejection.api_code,
         category=rejection.category,
+    )
+
+
+@dataclass(slots=True)
+class RetryWindow:
+    """Since when a chunk fails transiently: ``SIGNALS_RETRY_MAX_ELAPSED_S`` counts from there
+    (the pipeline keeps one per job, a one-shot command one per chunk it sends)."""
+
+    since: float | None = None
+    since_ms: int | None = None
+
+    def expired(self, now: float, limit_s: float | None, now_ms: int | None = None) -> bool:
+        """Note a transient failure at ``now``; True once ``limit_s`` passed since the first."""
+        if self.since is None:
+            self.since, self.since_ms = now, now_ms
+        return limit_s is not None and now - self.since >= limit_s
+
+
+def gave_up(
+    attempts: int,
+    err: BaseException,
+    *,
+    raw: KafkaMessage | None = None,
+    schema_id: int | None = None,
+) -> RetriesExhaustedError:
+    """The error of a signal whose chunk ran out of retry time after ``attempts``."""
+    return RetriesExhaustedError(
+        f"gave up after {attempts} attempts: {err}", raw=raw, schema_id=schema_id
     )

@@ -30,7 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer.avro.framing import schema_id_of
-from consumer.connect.policy import Action, Verdict, dead_letter_error, decide, next_attempt, pick
+from consumer.connect.policy import (
+    Action,
+    RetryWindow,
+    Verdict,
+    dead_letter_error,
+    decide,
+    gave_up,
+    next_attempt,
+    pick,
+)
 from consumer.errors import (
     ApiAuthError,
     ApiQueryRejected,
@@ -186,7 +195,7 @@ class Delivery:
     ) -> tuple[Verdict, BaseException | None]:
         """Send ``chunk`` until its verdict is not a retry; the verdict and the last error."""
         tries, cause, unknown_answers = 0, None, 0
-        first_failure: float | None = None
+        window = RetryWindow()
         literals = [p.literal for p in chunk]
         while True:
             self._pace(len(chunk))
@@ -213,11 +222,8 @@ class Delivery:
             if verdict.action is not Action.RETRY:
                 return verdict, err
             assert isinstance(err, RetryableError)
-            now = self._clock()
-            first_failure = now if first_failure is None else first_failure
-            limit = self._max_elapsed_s
-            if limit is not None and now - first_failure >= limit:
-                raise RetriesExhaustedError(f"gave up after {tries} attempts: {err}") from err
+            if window.expired(self._clock(), self._max_elapsed_s):
+                raise gave_up(tries, err) from err
             wait = self._delay(tries, err.retry_after_s)
             get_logger("ops.delivery").warning(
                 "mutation_retry",

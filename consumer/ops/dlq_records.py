@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer.avro.framing import schema_id_of
-from consumer.types import Header, KafkaMessage
 from consumer.logs import mask_text
+from consumer.types import Header, KafkaMessage
 
 __all__ = [
     "DlqFilter",

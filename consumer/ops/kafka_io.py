@@ -10,14 +10,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from consumer.config import Settings
 from consumer.errors import OperationRefused
 from consumer.kafka_config import consumer_config
 from consumer.logs import get_logger
 from consumer.ops.ranges import PartitionRange, Watermarks
-from consumer.types import KafkaMessage
+from consumer.types import KafkaMessage, OpsConsumer, RangeConsumer
 
 __all__ = [
     "RangeReader",
@@ -32,13 +32,13 @@ TIMEOUT_S = 15.0
 TP = tuple[str, int]
 
 
-def ops_consumer(settings: Settings, purpose: str) -> Any:
+def ops_consumer(settings: Settings, purpose: str) -> OpsConsumer:
     """A consumer for ``assign()`` only: own random group id, nothing ever committed."""
     from confluent_kafka import Consumer
 
     group = f"{settings.kafka_group_id}.{purpose}.{uuid.uuid4().hex[:8]}"
     extra = {"enable.partition.eof": True, "auto.offset.reset": "earliest"}
-    return Consumer(consumer_config(settings, group_id=group, extra=extra))
+    return cast("OpsConsumer", Consumer(consumer_config(settings, group_id=group, extra=extra)))
 
 
 def topic_partitions(client: Any, topic: str) -> list[int]:
@@ -54,7 +54,7 @@ def topic_partitions(client: Any, topic: str) -> list[int]:
     return sorted(meta.partitions)
 
 
-def watermarks(consumer: Any, topic: str, partition: int) -> Watermarks:
+def watermarks(consumer: OpsConsumer, topic: str, partition: int) -> Watermarks:
     """Log start offset and end offset of one partition, from the broker."""
     from confluent_kafka import KafkaException, TopicPartition
 
@@ -68,7 +68,7 @@ def watermarks(consumer: Any, topic: str, partition: int) -> Watermarks:
 
 
 def offsets_for_time(
-    consumer: Any, topic: str, partitions: Sequence[int], epoch_ms: int
+    consumer: OpsConsumer, topic: str, partitions: Sequence[int], epoch_ms: int
 ) -> dict[int, int | None]:
     """Per partition, the first offset stamped at or after ``epoch_ms`` (None: no such record)."""
     from confluent_kafka import KafkaException, TopicPartition
@@ -92,7 +92,7 @@ class RangeReader:
 
     def __init__(
         self,
-        consumer: Any,
+        consumer: RangeConsumer,
         ranges: Sequence[PartitionRange],
         *,
         batch_size: int,
@@ -165,7 +165,7 @@ class RangeReader:
                     continue
                 if tp not in self.ranges or tp in self._done:
                     continue
-                offset, end = msg.offset(), self.ranges[tp].end
+                offset, end = msg.offset() or 0, self.ranges[tp].end
                 if offset >= end:
                     self._finish(tp)
                     continue

@@ -19,7 +19,15 @@ from consumer.deadletter import DeadLetterSink
 from consumer.logs import get_logger
 from consumer.ops.delivery import Delivery, Failure, Pending, prepare
 from consumer.ops.progress import Tally
-from consumer.types import DelayFn, EncodeFn, KafkaMessage, SendFn, TranslateFn
+from consumer.types import (
+    DelayFn,
+    EncodeFn,
+    KafkaMessage,
+    KafkaProducer,
+    OpsConsumer,
+    SendFn,
+    TranslateFn,
+)
 
 __all__ = ["Entry", "Processor", "Wiring"]
 
@@ -40,8 +48,8 @@ class Wiring:
     translate: TranslateFn | None = None
     encode: EncodeFn | None = None
     send: SendFn | None = None
-    consumer: Any = None
-    producer: Any = None
+    consumer: OpsConsumer | None = None
+    producer: KafkaProducer | None = None
     sleep: Callable[[float], None] = time.sleep
     closers: list[Callable[[], Any]] = field(default_factory=list)
 

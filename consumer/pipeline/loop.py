@@ -359,8 +359,9 @@ class Pipeline:
             busy = engine.pool.in_flight or engine.ready_jobs
             timeout = BUSY_POLL_TIMEOUT_S if busy else POLL_TIMEOUT_S
             for msg in consumer.consume(num_messages=500, timeout=timeout):
-                if msg.error() is not None:
-                    code = self._kafka_error(msg.error()) or code
+                error = msg.error()
+                if error is not None:
+                    code = self._kafka_error(error) or code
                     continue
                 if engine.on_message(msg):
                     self.consumed += 1
@@ -436,7 +437,7 @@ class Pipeline:
         else:
             self.log.warning("dlq_producer_error", error=str(err), code=err.name())
 
-    def _kafka_error(self, err: Any) -> ExitCode | None:
+    def _kafka_error(self, err: KafkaError) -> ExitCode | None:
         from confluent_kafka import KafkaError
 
         if err.code() == KafkaError._PARTITION_EOF:

@@ -10,7 +10,15 @@ from collections.abc import Callable
 from typing import Any
 
 from consumer.config import Settings
-from consumer.connect.policy import Action, Verdict, dead_letter_error, decide, next_attempt, pick
+from consumer.connect.policy import (
+    Action,
+    Verdict,
+    dead_letter_error,
+    decide,
+    gave_up,
+    next_attempt,
+    pick,
+)
 from consumer.errors import (
     ApiAuthError,
     ApiQueryRejected,
@@ -18,7 +26,6 @@ from consumer.errors import (
     ApiUnrecognised,
     ConsumerError,
     PermanentError,
-    RetriesExhaustedError,
     RetryableError,
     SignalIdsMismatch,
 )
@@ -157,23 +164,17 @@ class OutcomeHandling:
 
     def _retry_later(self, job: Job, err: RetryableError) -> None:
         now = self._clock()
-        if job.first_failure is None:
-            job.first_failure, job.first_failure_ms = now, self._wall_ms()
+        expired = job.window.expired(now, self.settings.retry_max_elapsed_s, self._wall_ms())
         self.metrics.retries.labels(err.cause).inc()
         self.metrics.mutations.labels("retry").inc()
-        limit = self.settings.retry_max_elapsed_s
-        if limit is not None and now - job.first_failure >= limit:
-            first_ms, attempts = job.first_failure_ms, job.attempt
+        if expired:
+            first_ms, attempts = job.window.since_ms, job.attempt
             chunk = job.advance()
             self.log.error(
                 "retries_exhausted", signals=len(chunk), attempts=attempts, error=str(err)
             )
             for item in chunk:
-                exc = RetriesExhaustedError(
-                    f"gave up after {attempts} attempts: {err}",
-                    raw=item.msg,
-                    schema_id=item.schema_id,
-                )
+                exc = gave_up(attempts, err, raw=item.msg, schema_id=item.schema_id)
                 self.dead_letter(exc, item.msg, item.epoch, first_ms)
             self._continue(job)
             return

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from consumer.connect.policy import RetryWindow
 from consumer.pipeline.batcher import Item
 from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.types import SendFn
@@ -42,8 +43,8 @@ class Job:
     cause: str | None = None
     #: unrecognised answers to the current chunk (bounded by SIGNALS_UNKNOWN_ERROR_MAX_ATTEMPTS)
     unknown_answers: int = 0
-    first_failure: float | None = None
-    first_failure_ms: int | None = None
+    #: since when the current chunk fails transiently (the elapsed-time limit of its retries)
+    window: RetryWindow = field(default_factory=RetryWindow)
     #: the API refused the query itself for a chunk of this job (bisected, nothing dead-lettered)
     query_failed: bool = False
     #: a chunk of this job was accepted after that: a lone signal failing so is the data's fault
@@ -73,10 +74,7 @@ class Job:
         self.attempt = 0
         self.cause = None
         self.unknown_answers = 0
-
-        self.first_failure = None
-
-        self.first_failure_ms = None
+        self.window = RetryWindow()
         return chunk
 
     def drop(self, tps: set[TopicPartitionKey]) -> None:

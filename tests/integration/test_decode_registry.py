@@ -18,10 +18,10 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from consumer.config import Settings
 from consumer.errors import UnknownSchemaError
-from consumer.types import KafkaMessage
 from consumer.mapping.custom import CustomMappings
 from consumer.mapping.tables import RECORD_SIGNAL_TYPES
 from consumer.translate import Translator
+from consumer.types import KafkaMessage
 from tests.unit.avro.fakes import Message
 
 pytestmark = pytest.mark.integration

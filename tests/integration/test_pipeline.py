@@ -19,9 +19,9 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from consumer.config import Settings
-from consumer.types import KafkaMessage
 from consumer.pipeline import Pipeline
 from consumer.signals.model import Signal
+from consumer.types import KafkaMessage
 from tests.fixtures.sandbox import free_port
 
 pytestmark = pytest.mark.integration

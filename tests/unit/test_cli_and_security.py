@@ -13,8 +13,8 @@ from prometheus_client import generate_latest
 
 from consumer import __version__
 from consumer.config import load_settings
-from consumer.errors import ConfigurationError, MappingError
 from consumer.deadletter import dead_letter_headers
+from consumer.errors import ConfigurationError, MappingError
 from consumer.pipeline.metrics import Metrics
 from tests.unit.pipeline.fakes import FakeMessage
 

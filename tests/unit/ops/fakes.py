@@ -8,8 +8,8 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.errors import PermanentError
-from consumer.types import KafkaMessage
 from consumer.signals.model import Signal
+from consumer.types import KafkaMessage
 from tests.unit.pipeline.fakes import FakeMessage, FakeProducer
 
 __all__ = [

@@ -10,13 +10,13 @@ from typing import Any
 from confluent_kafka import KafkaError
 from rich.console import Console
 
+from consumer.deadletter import dead_letter_headers
 from consumer.errors import DecodeError, NotEntitledError
 from consumer.ops.dlq_inspect import describe, render_text
 from consumer.ops.dlq_records import DlqRecord
 from consumer.ops.kafka_io import RangeReader
 from consumer.ops.progress import Tally, render_summary
 from consumer.ops.ranges import PartitionRange, Watermarks
-from consumer.deadletter import dead_letter_headers
 from tests.unit.ops.fakes import FakeMessage
 
 
@@ -41,7 +41,7 @@ class FakeConsumer:
     def assign(self, tps: list[Any]) -> None:
         self.assigned = [(tp.topic, tp.partition, tp.offset) for tp in tps]
 
-    def consume(self, num_messages: int, timeout: float) -> list[Record]:
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Record]:
         return self.answers.pop(0) if self.answers else []
 
     def pause(self, tps: list[Any]) -> None:
