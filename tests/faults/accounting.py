@@ -12,7 +12,14 @@ from typing import cast
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-__all__ = ["Ledger", "accepted_event_ids", "committed_vs_end", "read_dead_letters"]
+__all__ = [
+    "Ledger",
+    "accepted_event_ids",
+    "committed_vs_end",
+    "duplicates_between",
+    "read_dead_letters",
+    "wait_committed_to_end",
+]
 
 
 @dataclass
@@ -38,10 +45,42 @@ def accepted_event_ids(db_path: Path) -> Counter[str]:
     return counts
 
 
+def _event_id(content: str) -> str | None:
+    for attr in json.loads(content).get("signalCustomAttributes") or []:
+        if attr.get("name") == "eventId":
+            return str(attr["value"])
+    return None
+
+
+def duplicates_between(db_path: Path, since_ms: int, until_ms: int) -> int:
+    """Signals stored in ``[since_ms, until_ms]`` whose event had been stored before (copies)."""
+    seen: set[str] = set()
+    copies = 0
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = db.execute("SELECT content, received_ms FROM signals ORDER BY rowid")
+        for content, received_ms in rows:
+            eid = _event_id(content)
+            if eid is None:
+                continue
+            if eid in seen and since_ms <= received_ms <= until_ms:
+                copies += 1
+            seen.add(eid)
+    finally:
+        db.close()
+    return copies
+
+
 def read_dead_letters(
-    bootstrap: str, topic: str, idle_s: float = 4.0
+    bootstrap: str,
+    topic: str,
+    idle_s: float = 4.0,
+    letters: dict[tuple[int, int], tuple[int, bool]] | None = None,
 ) -> tuple[dict[tuple[int, int], str], int]:
-    """Source (partition, offset) -> ``signals.error.code`` of every dead-letter record."""
+    """Source (partition, offset) -> ``signals.error.code`` of every dead-letter record.
+
+    ``letters``, when given, gets source -> (value bytes, compact: the value was omitted).
+    """
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -67,6 +106,9 @@ def read_dead_letters(
                 int(headers["__connect.errors.offset"]),
             )
             found[source] = headers["signals.error.code"]
+            if letters is not None:
+                compact = "signals.original.omitted" in headers
+                letters[source] = (len(msg.value() or b""), compact)
             until = time.monotonic() + idle_s
     consumer.close()
     return found, records
@@ -94,3 +136,22 @@ def committed_vs_end(
         }
     finally:
         consumer.close()
+
+
+def wait_committed_to_end(
+    bootstrap: str, group: str, topic: str, partitions: int, since: float, timeout_s: float
+) -> dict[int, float | None]:
+    """Partition -> seconds from ``since`` (monotonic) until its committed offset reached its
+    end offset (None: not within ``timeout_s``). Call once nothing is produced any more."""
+    reached: dict[int, float | None] = dict.fromkeys(range(partitions))
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ends = committed_vs_end(bootstrap, group, topic, partitions)
+        now = time.monotonic()
+        for p, (committed, end) in ends.items():
+            if reached[p] is None and committed >= end:
+                reached[p] = now - since
+        if all(v is not None for v in reached.values()):
+            break
+        time.sleep(1.0)
+    return reached

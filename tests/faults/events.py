@@ -2,7 +2,8 @@
 
 Good events are addToCart, order and identification (entitled by the ``pro`` tier the consumers
 run with); poison events are chosen so that each must reach the dead-letter topic with a known
-``signals.error.code``. Every produced record's (partition, offset) is recorded from the
+``signals.error.code``. Among them, two of each hostile kind (tests/faults/hostile.py), each
+with its own outcome. Every produced record's (partition, offset) is recorded from the
 delivery report, so the DLQ can be checked record by record.
 """
 
@@ -20,6 +21,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from tests.faults.hostile import DELIVERED, PRODUCER_MAX_BYTES, HostileWriter, positions
 from tests.unit.mapping.samples import sample
 
 __all__ = ["POISON_KINDS", "Expected", "Workload"]
@@ -49,6 +51,8 @@ class Expected:
     poison_ids: set[str] = field(default_factory=set)
     produced: int = 0
     failed: list[str] = field(default_factory=list)
+    #: hostile kind -> (partition, offset, event id) of each of its records
+    hostile: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
 
 
 class Workload:
@@ -70,6 +74,10 @@ class Workload:
             for name, file in {**GOOD_RECORDS, "PageViewEvent": "page_view_event.avsc"}.items()
         }
         self._ctx = SerializationContext(topic, MessageField.VALUE)
+        self._hostile_at = positions(total)
+        self._hostile = HostileWriter(
+            registry, topic, self._ctx, self._event, self._serializers["AddToCartEvent"]
+        )
         self._producer = Producer(
             {
                 "bootstrap.servers": bootstrap,
@@ -77,12 +85,15 @@ class Workload:
                 "acks": "all",
                 "linger.ms": 20,
                 "message.timeout.ms": 600_000,
+                "message.max.bytes": PRODUCER_MAX_BYTES,  # the hostile records of ~1 MB
                 "log_level": 0,
                 "error_cb": lambda _err: None,  # broker-down noise while the broker is stopped
             }
         )
         self._thread = threading.Thread(target=self._run, name="workload", daemon=True)
         self.done = threading.Event()
+        #: monotonic time the last record was acknowledged
+        self.finished_at = 0.0
         self.error: Exception | None = None
 
     def start(self) -> None:
@@ -104,7 +115,16 @@ class Workload:
             attributes={},
         )
 
-    def _value(self, n: int) -> tuple[bytes, str | None]:
+    def _value(self, n: int) -> tuple[bytes, str | None, str | None]:
+        """(bytes, its dead-letter code or None, hostile kind or None) for event ``n``."""
+        if n in self._hostile_at:
+            hostile = self._hostile.build(n, self._hostile_at[n])
+            outcome = None if hostile.outcome == DELIVERED else hostile.outcome
+            return hostile.value, outcome, hostile.kind
+        value, kind = self._ordinary(n)
+        return value, None if kind is None else POISON_KINDS[kind], None
+
+    def _ordinary(self, n: int) -> tuple[bytes, str | None]:
         """(bytes, poison kind or None) for event ``n``."""
         records = list(GOOD_RECORDS)
         if n % 100 != 37:  # ~1% poison
@@ -139,23 +159,29 @@ class Workload:
     def _produce_all(self) -> None:
         started = time.monotonic()
         for n in range(self.total):
-            value, kind = self._value(n)
+            value, code, hostile = self._value(n)
             key = f"user{n % 3000}".encode()
             event_id = f"f-{n}"
 
             def report(
-                err: KafkaError | None, msg: Message, eid: str = event_id, kind: str | None = kind
+                err: KafkaError | None,
+                msg: Message,
+                eid: str = event_id,
+                code: str | None = code,
+                hostile: str | None = hostile,
             ) -> None:
                 with self._lock:
                     if err is not None:
                         self.expected.failed.append(f"{eid}: {err}")
                         return
                     self.expected.produced += 1
-                    if kind is None:
+                    where = (msg.partition() or 0, msg.offset() or 0)
+                    if hostile is not None:
+                        self.expected.hostile.setdefault(hostile, []).append((*where, eid))
+                    if code is None:
                         self.expected.good.add(eid)
                     else:
-                        where = (msg.partition() or 0, msg.offset() or 0)
-                        self.expected.poison[where] = POISON_KINDS[kind]
+                        self.expected.poison[where] = code
                         self.expected.poison_ids.add(eid)
 
             while True:
@@ -170,4 +196,5 @@ class Workload:
                 time.sleep(delay)
         while self._producer.flush(1.0) > 0:
             pass
+        self.finished_at = time.monotonic()
         self.done.set()

@@ -1,13 +1,19 @@
-"""Consumer processes for the fault suite: ``python -m consumer run`` with its own environment."""
+"""Consumer processes for the fault suite: ``python -m consumer run`` with its own environment.
+
+Each process serves its probes and metrics on its own port (the same across restarts).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import IO
+
+from tests.fixtures.sandbox import free_port
 
 __all__ = ["ConsumerProcess"]
 
@@ -18,7 +24,13 @@ class ConsumerProcess:
     """One member of the consumer group; logs go to ``log_dir/<name>.<n>.log``."""
 
     def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name, self.env, self.log_dir = name, env, log_dir
+        self.port = free_port()
+        self.name, self.log_dir = name, log_dir
+        self.env = {
+            **env,
+            "SIGNALS_METRICS_HOST": "127.0.0.1",
+            "SIGNALS_METRICS_PORT": str(self.port),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.exit_codes: list[int] = []
@@ -35,6 +47,11 @@ class ConsumerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+
+    @property
+    def pid(self) -> int | None:
+        """The running process's id (None before the first start)."""
+        return None if self.proc is None else self.proc.pid
 
     @property
     def alive(self) -> bool:
@@ -67,3 +84,25 @@ class ConsumerProcess:
             path.read_text(errors="replace")
             for path in sorted(self.log_dir.glob(f"{self.name}.*.log"))
         )
+
+    def poll_gaps(self) -> list[float]:
+        """``poll_gap_max_s`` of every ``pipeline_stopped`` line (one per clean stop)."""
+        gaps = []
+        for line in self.logs().splitlines():
+            if '"pipeline_stopped"' in line:
+                try:
+                    gaps.append(float(json.loads(line)["poll_gap_max_s"]))
+                except (ValueError, KeyError):
+                    continue
+        return gaps
+
+    def most_assigned(self) -> int:
+        """The most partitions this consumer held at once (``partitions_assigned`` lines)."""
+        totals = [0]
+        for line in self.logs().splitlines():
+            if '"partitions_assigned"' in line:
+                try:
+                    totals.append(int(json.loads(line)["total"]))
+                except (ValueError, KeyError):
+                    continue
+        return max(totals)
