@@ -158,6 +158,10 @@ class Settings(BaseSettings):
     mapping_files: CsvList = Field(default_factory=list)
     #: How long an unknown schema id is remembered as missing.
     schema_negative_cache_s: float = Field(default=60.0, ge=0)
+    #: How long an id the registry answers 404/40403 for is asked for again (retryable, the
+    #: partition waits) before it is unknown: a registry follower may lag the leader by a moment
+    #: after a producer registered a new schema. 0: unknown at the first 404.
+    schema_not_found_retry_s: float = Field(default=5.0, ge=0, le=300)
     #: The native decode->literal fast path (package ``signals-native``): ``auto`` uses it when
     #: installed, ``native`` refuses to start without it, ``off`` keeps to pure Python.
     fast_path: Literal["auto", "native", "off"] = "auto"

@@ -6,7 +6,10 @@ certificate from :mod:`consumer.avro.registry_tls`) and three caches:
 
 - parsed writer schemas, forever (a schema id never changes its schema);
 - ids the registry does not know (``404`` + ``error_code`` 40403), for
-  ``SIGNALS_SCHEMA_NEGATIVE_CACHE_S`` -> :class:`UnknownSchemaError` without asking again;
+  ``SIGNALS_SCHEMA_NEGATIVE_CACHE_S`` -> :class:`UnknownSchemaError` without asking again.
+  Before that, a missing id is asked for again over ``SIGNALS_SCHEMA_NOT_FOUND_RETRY_S``
+  (:class:`RegistryUnavailable`, retry hint <= 1 s): a registry follower may not have a schema
+  that a producer registered a moment ago;
 - ids whose schema we can never read (not Avro, unparsable) -> :class:`IncompatibleSchemaError`.
 
 Everything that is the registry's fault or ours - connection errors, timeouts, 5xx, 429, a
@@ -139,6 +142,9 @@ class SchemaRegistry:
                 setting="SIGNALS_SCHEMA_REGISTRY_URL",
             )
         self._negative_ttl_s = settings.schema_negative_cache_s
+        self._not_found_retry_s = settings.schema_not_found_retry_s
+        #: id -> when the registry first answered 40403 for it (the retry window's start)
+        self._not_found_since: dict[int, float] = {}
         self._clock = clock
         timeout = httpx.Timeout(
             connect=settings.http_connect_timeout_s,
@@ -273,6 +279,8 @@ class SchemaRegistry:
                     f"schema registry answered 404 without error code {_NOT_FOUND} for "
                     f"schema {schema_id} ({exc}); check SIGNALS_SCHEMA_REGISTRY_URL"
                 ) from exc
+            if exc.error_code == _NOT_FOUND and not exc.reference:
+                self._not_found_yet(schema_id, exc)
             reason = f"schema id {schema_id} is not in the registry: {exc}"
             if self._negative_ttl_s > 0:
                 self._missing[schema_id] = (self._clock() + self._negative_ttl_s, reason)
@@ -283,8 +291,27 @@ class SchemaRegistry:
             exc.schema_id = schema_id
             raise
         schema = WriterSchema(schema_id, full_name(parsed), parsed)
+        self._not_found_since.pop(schema_id, None)
         self.log.info("schema_fetched", schema_id=schema_id, record=schema.name)
         return schema
+
+    def _not_found_yet(self, schema_id: int, exc: _NotFound) -> None:
+        """Within the retry window of ``schema_id``'s first 40403: RegistryUnavailable (ask
+        again); after it, return (the caller makes the id unknown) and forget the window."""
+        now = self._clock()
+        if len(self._not_found_since) >= 10_000:  # ids never asked for again: keep it bounded
+            self._not_found_since.clear()
+        left = self._not_found_since.setdefault(schema_id, now) + self._not_found_retry_s - now
+        if left <= 0:
+            self._not_found_since.pop(schema_id, None)
+            return
+        self.log.info("schema_not_found_yet", schema_id=schema_id, retry_window_left_s=left)
+        raise RegistryUnavailable(
+            f"schema id {schema_id} is not in the registry yet ({exc}); asking again for "
+            f"{self._not_found_retry_s:g} s (SIGNALS_SCHEMA_NOT_FOUND_RETRY_S): a registry "
+            "follower may not have a schema registered a moment ago",
+            retry_after_s=min(1.0, left),
+        ) from exc
 
     def _references(
         self, body: Mapping[str, Any], named: dict[str, Any], what: str, done: set[str]

@@ -39,6 +39,8 @@ def settings(**over: Any) -> Settings:
         "schema_registry_url": "http://registry.test",
         "default_app_key": "app-key-1",
         "schemas_dir": SCHEMAS_DIR,
+        # a 40403 is unknown at once here; the follower retry window: test_registry_follower.py
+        "schema_not_found_retry_s": 0,
     }
     base.update(over)
     return Settings(**base)
