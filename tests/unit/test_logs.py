@@ -81,3 +81,43 @@ def test_clip_keeps_short_text_and_long_runs_without_addresses() -> None:
     clipped = clip("k" * 10_000, 100)
     assert clipped.startswith("k" * 50)
     assert clipped.endswith("k" * 50)
+
+
+def test_an_event_with_a_200_kb_map_key_is_dead_lettered_at_once() -> None:
+    """The engine dead-letters an event whose map key is 200 kB (not a GraphQL name) with a
+    bounded reason header: before, masking that reason took minutes of the poll thread."""
+    out = _finishes(
+        """
+from consumer.pipeline.engine import Engine
+from consumer.signals.graphql_literal import encode_input
+from consumer.signals.model import Signal
+from tests.unit.pipeline.fakes import FakeMessage, FakeProducer, ScriptedSender, settings
+
+key = "k" * 200_000 + " jane.doe@example.com"
+producer = FakeProducer()
+engine = Engine(
+    settings(),
+    translate=lambda msg: Signal(
+        "app", "contactKey", "c", {"signalType": "addToCart", "attributes": {key: 1}}
+    ),
+    encode=encode_input,
+    send=ScriptedSender(),
+    dlq_producer=producer,
+    pause=lambda tps: None,
+    resume=lambda tps: None,
+    seek=lambda tp, offset: True,
+    delay=lambda attempt, hint: 1.0,
+)
+engine.on_assign([("t", 0)])
+engine.on_message(FakeMessage("t", 0, 0))
+engine.step()
+headers = dict(producer.records[0]["headers"])
+print(headers["signals.error.code"].decode())
+print(len(headers["__connect.errors.exception.message"]))
+print(b"jane.doe" in headers["__connect.errors.exception.message"])
+"""
+    )
+    code, size, leaked = out.split()[-3:]  # after the log lines
+    assert code == "mapping_failed"
+    assert int(size) <= 1_100
+    assert leaked == "False"
