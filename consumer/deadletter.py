@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 from consumer.config import Settings
 from consumer.errors import ApiRejectedSignal, DeadLetterUnavailable, PermanentError
 from consumer.logs import get_logger, mask_text
+from consumer.text import clip
 from consumer.types import Header, KafkaMessage, KafkaProducer
 
 __all__ = [
@@ -120,7 +121,7 @@ def dead_letter_headers(
         pairs.append(("signals.error.field", err.field))
     api = _api_error(err)
     if api:
-        pairs.append(("signals.api.error", mask_text(api)[:API_ERROR_MAX]))
+        pairs.append(("signals.api.error", mask_text(clip(api, 2 * API_ERROR_MAX))[:API_ERROR_MAX]))
     if isinstance(err, ApiRejectedSignal):
         if err.api_code:
             pairs.append(("signals.api.code", err.api_code[:API_CODE_MAX]))
