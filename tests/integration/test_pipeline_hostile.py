@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
-from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import ConfigResource  # not re-exported explicitly (mypy)
+from confluent_kafka.admin._resource import ResourceType
 
 from tests.integration.test_pipeline import (
     cart_event,
