@@ -28,9 +28,8 @@ class PartitionOffsets:
     committed: int | None = None
     #: the first offset tracked: committing it again would say nothing new
     start: int | None = None
-    #: bytes (key + value) of pending offsets that have a size, and their sum
+    #: bytes (key + value) of pending offsets that have a size
     sizes: dict[int, int] = field(default_factory=dict)
-    bytes: int = 0
 
     def lowest_pending(self) -> int | None:
         """The smallest pending offset, or None."""
@@ -74,7 +73,6 @@ class OffsetTracker:
             heapq.heappush(state.heap, offset)
             if size:
                 state.sizes[offset] = size
-                state.bytes += size
                 self._bytes += size
         if state.next_offset is None or offset + 1 > state.next_offset:
             state.next_offset = offset + 1
@@ -87,9 +85,7 @@ class OffsetTracker:
             return False
         state.pending.discard(offset)
         if state.sizes:
-            size = state.sizes.pop(offset, 0)
-            state.bytes -= size
-            self._bytes -= size
+            self._bytes -= state.sizes.pop(offset, 0)
         return True
 
     def rewind(self, tp: TopicPartitionKey, offset: int) -> None:
@@ -99,10 +95,8 @@ class OffsetTracker:
             return
         state.pending = {o for o in state.pending if o < offset}
         state.heap = sorted(state.pending)
+        self._bytes -= sum(size for o, size in state.sizes.items() if o >= offset)
         state.sizes = {o: size for o, size in state.sizes.items() if o < offset}
-        self._bytes -= state.bytes
-        state.bytes = sum(state.sizes.values())
-        self._bytes += state.bytes
         if state.next_offset is None or state.next_offset > offset:
             state.next_offset = offset
 
@@ -110,7 +104,7 @@ class OffsetTracker:
         """Drop the partition (revoked or lost); late results of its work are ignored."""
         state = self._parts.pop(tp, None)
         if state is not None:
-            self._bytes -= state.bytes
+            self._bytes -= sum(state.sizes.values())
 
     def epoch(self, tp: TopicPartitionKey) -> int | None:
         """The current epoch of ``tp`` (None when untracked)."""
