@@ -16,6 +16,7 @@ from typing import Any
 
 from consumer.config import Settings
 from consumer.deadletter import DeadLetterSink
+from consumer.errors import RecordTooLargeError
 from consumer.logs import get_logger
 from consumer.ops.delivery import Delivery, Failure, Pending, prepare
 from consumer.ops.progress import Tally
@@ -113,6 +114,7 @@ class Processor:
         from consumer.connect.backoff import Backoff
 
         self.tally = tally
+        self._max_record_bytes = settings.max_record_bytes
         self._sleep = wiring.sleep
         self._delay: DelayFn = Backoff(
             settings.retry_initial_backoff_ms, settings.retry_max_backoff_ms
@@ -150,6 +152,14 @@ class Processor:
         failures: list[Failure] = []
         by_msg = {id(e.msg): e for e in entries}
         for entry in entries:
+            size = len(entry.msg.value() or b"") + len(entry.msg.key() or b"")
+            if size > self._max_record_bytes:  # never decoded, as in the pipeline
+                reason = f"record of {size} bytes is above SIGNALS_MAX_RECORD_BYTES"
+                reason += f" ({self._max_record_bytes})"
+                failures.append(
+                    Failure(None, entry.msg, RecordTooLargeError(reason, raw=entry.msg))
+                )
+                continue
             prepared = prepare(
                 entry.msg, self._translate, self._encode, delay=self._delay, sleep=self._sleep
             )
