@@ -47,6 +47,7 @@ RECORD_OVERHEAD = 512
 COMPACT_KEY_MAX = 1024
 API_CODE_MAX = 100
 
+
 #: The component class named in ``__connect.errors.class.name`` per stage.
 _STAGE_CLASS = {
     "decode": "consumer.avro.Decoder",
