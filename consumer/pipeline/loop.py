@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from consumer.config import Settings, require
 from consumer.errors import ConfigurationError, ExitCode
 from consumer.logs import get_logger
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.health import LOOP_STALL_S, HealthServer, HealthState
+from consumer.pipeline.kafka_edge import KafkaEdge
 from consumer.pipeline.metrics import Metrics
+from consumer.pipeline.observe import Observation
 from consumer.pipeline.offsets import TopicPartitionKey
-from consumer.pipeline.progress import PartitionProgress, label, unattended
+from consumer.pipeline.progress import PartitionProgress
 from consumer.pipeline.rebalance import RebalanceHandler
 from consumer.pipeline.topics import ensure_topic
 from consumer.types import (
@@ -83,8 +85,12 @@ class Parts:
     closers: tuple[Callable[[], object], ...] = ()
 
 
-class Pipeline:
-    """The consumer: ``run(stop)`` until ``stop`` is set (or idle), returns an exit code."""
+class Pipeline(KafkaEdge, Observation):
+    """The consumer: ``run(stop)`` until ``stop`` is set (or idle), returns an exit code.
+
+    Its Kafka calls live in :mod:`~consumer.pipeline.kafka_edge`, what it watches (lag,
+    progress, health, idleness) in :mod:`~consumer.pipeline.observe`.
+    """
 
     def __init__(
         self,
@@ -223,94 +229,6 @@ class Pipeline:
         bound.append(pipeline)
         return pipeline
 
-    # --- Kafka edge ---------------------------------------------------------------------------
-    def _partitions(self, action: str, tps: list[TopicPartitionKey]) -> None:
-        from confluent_kafka import KafkaException, TopicPartition
-
-        try:
-            getattr(self.consumer, action)([TopicPartition(t, p) for t, p in tps])
-        except KafkaException as exc:
-            self.log.warning(f"{action}_failed", partitions=len(tps), error=str(exc))
-        self.metrics.paused.set(len(self.engine.pauses.paused()))
-
-    def _seek(self, tp: TopicPartitionKey, offset: int) -> bool:
-        from confluent_kafka import KafkaException, TopicPartition
-
-        try:
-            self.consumer.seek(TopicPartition(tp[0], tp[1], offset))
-        except KafkaException as exc:
-            self.log.warning(
-                "seek_failed", topic=tp[0], partition=tp[1], offset=offset, error=str(exc)
-            )
-            return False
-        return True
-
-    def _offsets(self, positions: Mapping[TopicPartitionKey, int]) -> list[Any]:
-        from confluent_kafka import TopicPartition
-
-        return [TopicPartition(t, p, o) for (t, p), o in positions.items()]
-
-    def _commit_sync(self, positions: dict[TopicPartitionKey, int]) -> bool:
-        """Commit ``positions`` now; True when the broker took every one of them.
-
-        The answer is checked partition by partition: only the positions the broker accepted
-        are recorded as committed, a refused one stays to be committed (or, when revoked, is
-        left to the next owner, who starts from the last committed offset).
-        """
-        from confluent_kafka import KafkaException
-
-        if not positions:
-            return True
-        if self.producer_fatal is not None:
-            return False  # not even on revoke or at close: the acks can no longer be trusted
-        try:
-            answer = self.consumer.commit(offsets=self._offsets(positions), asynchronous=False)
-        except KafkaException as exc:
-            self.log.warning("commit_failed", error=str(exc), partitions=len(positions))
-            return False
-        refused = [p for p in answer or () if p.error is not None]
-        for part in refused:
-            self.log.warning(
-                "commit_refused",
-                topic=part.topic,
-                partition=part.partition,
-                offset=part.offset,
-                error=str(part.error),
-            )
-        gone = {(p.topic, p.partition) for p in refused}
-        accepted = {tp: pos for tp, pos in positions.items() if tp not in gone}
-        self.engine.tracker.mark_committed(accepted)
-        if accepted:
-            self._last_commit = time.monotonic()
-            self.log.debug(
-                "offsets_committed", positions={f"{t}[{p}]": o for (t, p), o in accepted.items()}
-            )
-        return not refused
-
-    def _commit_async(self) -> None:
-        positions = self.engine.tracker.commit_positions()
-        if not positions or self.producer_fatal is not None:
-            return
-        from confluent_kafka import KafkaException
-
-        try:
-            self.consumer.commit(offsets=self._offsets(positions), asynchronous=True)
-        except KafkaException as exc:
-            self.log.warning("commit_failed", error=str(exc))
-            return
-        self.engine.tracker.mark_committed(positions)
-
-    def _on_commit(self, err: Any, partitions: list[Any]) -> None:
-        """The answer to an asynchronous commit: the partitions it refused (all of them on an
-        overall error, else those with their own error) are committed again next interval."""
-        refused = list(partitions) if err is not None else [p for p in partitions if p.error]
-        if not refused:
-            self._last_commit = time.monotonic()
-            return
-        error = err if err is not None else refused[0].error
-        self.log.info("commit_failed_will_retry", error=str(error), partitions=len(refused))
-        self.engine.tracker.mark_committed({(p.topic, p.partition): -1 for p in refused})
-
     # --- the loop -----------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> ExitCode:
         """Consume until ``stop`` (or idle / max events); returns the exit code."""
@@ -424,109 +342,3 @@ class Pipeline:
             **self.metrics.totals(),
         )
         return code
-
-    def producer_error(self, err: KafkaError) -> None:
-        """The dead-letter producer's ``error_cb`` (served by its poll, on the loop thread).
-
-        A fatal error (the idempotent producer fenced or out of sequence) fails every dead
-        letter from then on: the loop stops with exit code 1 and commits nothing more.
-        """
-        if err.fatal():
-            self.producer_fatal = str(err)
-            self.log.error("dlq_producer_fatal_error", error=str(err))
-        else:  # librdkafka logs these itself (kafka_logger); retried by the producer
-            self.log.debug("dlq_producer_error", error=str(err), code=err.name())
-
-    def _kafka_error(self, err: KafkaError) -> ExitCode | None:
-        from confluent_kafka import KafkaError
-
-        if err.code() == KafkaError._PARTITION_EOF:
-            return None
-        if err.fatal():
-            self.log.error("kafka_fatal_error", error=str(err))
-            return ExitCode.ERROR
-        self.log.warning("kafka_error", error=str(err), code=err.name())
-        return None
-
-    def _idle(self, now: float) -> bool:
-        engine = self.engine
-        if now < self._next_idle_check:
-            return False
-        self._next_idle_check = now + 1.0
-        if (
-            now - self._last_message < (self.until_idle_s or 0)
-            or not engine.joined
-            or now - self.rebalance.last_change < (self.until_idle_s or 0)
-            or not engine.settled()
-            or not engine.tracker.all_committed()
-        ):
-            return False
-        return self._lag(cached=False) == 0
-
-    def _lag(self, *, cached: bool = True) -> int:
-        lags = self._partition_lags(cached=cached)
-        return 1 if lags is None else sum(lags.values())
-
-    def _partition_lags(self, *, cached: bool = True) -> dict[TopicPartitionKey, int] | None:
-        """Lag per assigned partition (the last known one when the broker does not say);
-        None when the group's committed offsets cannot be read."""
-        from confluent_kafka import KafkaException, TopicPartition
-
-        lags: dict[TopicPartitionKey, int] = {}
-        tracker = self.engine.tracker
-        unknown = [tp for tp in self.engine.assigned if tracker.epoch(tp) is None]
-        committed: dict[TopicPartitionKey, int] = {}
-        if unknown:
-            try:
-                asked = [TopicPartition(t, p) for t, p in unknown]
-                for part in self.consumer.committed(asked, 5):
-                    committed[(part.topic, part.partition)] = part.offset
-            except KafkaException:
-                return None
-        positions = tracker.commit_positions(changed_only=False)
-        for tp in self.engine.assigned:
-            lags[tp] = self._lags.get(tp, 0)
-            try:
-                low, high = self.consumer.get_watermark_offsets(
-                    TopicPartition(*tp), timeout=5, cached=cached
-                )
-            except KafkaException:
-                continue
-            if high < 0:
-                continue
-            state_pos = positions.get(tp)
-            pos = state_pos if state_pos is not None else committed.get(tp, low)
-            lags[tp] = max(0, high - max(pos, low))
-        self._lags = lags
-        return lags
-
-    def _observe(self, now: float) -> None:
-        """Lag, per-partition progress and wedges (about every two seconds, off the hot path)."""
-        self._last_observe = now
-        self.metrics.last_commit_age.set(now - self._last_commit)
-        lags = self._partition_lags()
-        if lags is None:
-            return
-        metrics, health, progress = self.metrics, self.health, self.progress
-        positions = self.engine.tracker.commit_positions(changed_only=False)
-        gone = progress.observe(
-            now, lags=lags, positions=positions, unattended=unattended(self.engine)
-        )
-        metrics.forget_partitions(gone)
-        for (topic, partition), seconds in progress.stalled_seconds(now).items():
-            metrics.partition_lag.labels(topic, str(partition)).set(lags[(topic, partition)])
-            metrics.partition_stalled.labels(topic, str(partition)).set(seconds)
-        wedged = progress.wedged(now, health.wedge_s)
-        if wedged and not health.wedged:
-            self.log.error("partitions_wedged", partitions=[label(tp) for tp in wedged])
-        metrics.wedged.set(len(wedged))
-        metrics.assigned.set(len(lags))
-        health.lag = sum(lags.values())
-        health.stalled = tuple(label(tp) for tp in progress.stalled(now, health.progress_timeout_s))
-        health.wedged = tuple(label(tp) for tp in wedged)
-
-    def _beat(self, now: float) -> None:
-        self.health.heartbeat = now
-        reason = self.engine.not_ready_reason()
-        self.health.not_ready_reason = reason
-        self.metrics.ready.set(0 if reason else 1)
