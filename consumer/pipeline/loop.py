@@ -306,6 +306,12 @@ class Pipeline(KafkaEdge, Observation):
                     )
                     code = ExitCode.AUTH
                     break
+                if engine.query_refused_since is not None:  # nothing could finish either
+                    self.log.error(
+                        "stopping_with_refused_query", pending=engine.tracker.pending_count()
+                    )
+                    code = ExitCode.ERROR
+                    break
                 if now >= deadline:
                     self.log.error(
                         "drain_deadline_passed",

@@ -12,7 +12,7 @@ from typing import Any
 
 from confluent_kafka import TopicPartition
 
-from consumer.errors import ApiThrottled, ExitCode
+from consumer.errors import ApiQueryRejected, ApiThrottled, ExitCode
 from consumer.pipeline import Pipeline
 from consumer.pipeline.loop import Parts
 
@@ -130,3 +130,23 @@ def test_drain_deadline_exits_5_and_commits_only_finished() -> None:
     code = pipeline.run(stop)
     assert code == ExitCode.DRAIN_TIMEOUT
     assert consumer.commits == {0: 2}
+
+
+def test_a_shutdown_while_the_query_is_refused_leaves_without_waiting_out_the_drain() -> None:
+    """Stopped for a refused query, a shutdown leaves at once with exit code 1 (nothing could
+    finish, like a refused key), not at the drain deadline with 5; nothing is committed."""
+    stop = threading.Event()
+
+    def send(literals: Sequence[str]) -> list[str]:
+        stop.set()
+        raise ApiQueryRejected(
+            "the API refused the mutation itself", api_code="GRAPHQL_PARSE_FAILED"
+        )
+
+    consumer = FakeConsumer("t", {0: [b"v"]})
+    producer = FakeProducer()
+    pipeline = _pipeline(consumer, producer, send, drain_timeout_s=3)
+    code = pipeline.run(stop)
+    assert code == ExitCode.ERROR
+    assert consumer.commits == {}
+    assert producer.records == []
