@@ -11,164 +11,37 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
-import json
-import os
-from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import fastavro
 import orjson
 import pytest
-from graphql.language import parse_value
-from graphql.utilities import value_from_ast_untyped
-from hypothesis import HealthCheck, given
-from hypothesis import settings as hyp_settings
-from hypothesis import strategies as st
 
-from consumer.errors import ConfigurationError, PermanentError
-from consumer.mapping.custom import CustomMappings, load_mappings
+from consumer.errors import ConfigurationError
+from consumer.mapping.custom import load_mappings
 from consumer.native import FastPath, Unsupported, build_plan, load_native
 from consumer.native_guard import fingerprint
-from consumer.signals.graphql_literal import encode_input
 from consumer.signals.notices import MISSING_EXPECTED_FIELD, Notice
-from consumer.translate import Translator
-from tests.unit.avro.fakes import Message, RegistryStub, frame, our_schemas, settings
+from tests.unit.avro.fakes import Message, frame, settings
 from tests.unit.mapping.samples import SAMPLES, sample
-
-if os.environ.get("CI"):  # CI builds the extension: its absence is a failure there, not a skip
-    try:
-        importlib.import_module("signals_native")
-    except ImportError as exc:
-        pytest.fail(f"CI is set but signals_native is not importable ({exc})", pytrace=False)
-pytest.importorskip(
-    "signals_native",
-    reason="the native fast path is not installed (make venv builds it when cargo is on the "
-    "PATH); the Python path, the reference, is tested without it",
+from tests.unit.native_cases import (
+    BYTES_ID,
+    DASH_ID,
+    DASHED,
+    DATE_ID,
+    EXTRA,
+    EXTRA_ID,
+    IDS,
+    NODE_ID,
+    OLDER_ID,
+    ROOT,
+    SCHEMAS,
+    SHOP_ID,
+    assert_agree,
+    fast_literal,
+    python_literal,
+    translator,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS = our_schemas()
-IDS = {name: index for index, name in enumerate(sorted(SCHEMAS), start=1)}
-EXTRA_ID, OLDER_ID, SHOP_ID, NODE_ID, BYTES_ID, DATE_ID = 30, 40, 50, 61, 70, 71
-DASH_ID = 80
-
-PROPERTY = hyp_settings(
-    max_examples=400,
-    deadline=timedelta(milliseconds=500),
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-
-def _with_fields(record: str, name: str, *fields: dict[str, Any]) -> dict[str, Any]:
-    schema = copy.deepcopy(SCHEMAS[record])
-    schema["name"] = name
-    schema["fields"] += list(fields)
-    return schema
-
-
-#: AddToCartEvent plus pass-through fields of every shape the native side reads.
-EXTRA = _with_fields(
-    "AddToCartEvent",
-    "AddToCartEvent",
-    {
-        "name": "extraInfo",
-        "type": [
-            "null",
-            {
-                "type": "record",
-                "name": "Extra",
-                "fields": [
-                    {"name": "note", "type": ["null", "string"]},
-                    {"name": "tags", "type": {"type": "array", "items": "string"}},
-                    {
-                        "name": "level",
-                        "type": {"type": "enum", "name": "Level", "symbols": ["LO", "HI"]},
-                    },
-                ],
-            },
-        ],
-    },
-    {"name": "counts", "type": {"type": "map", "values": ["null", "long"]}},
-    {"name": "ratio", "type": "float"},
-    {"name": "flags", "type": {"type": "array", "items": ["null", "boolean"]}},
-)
-
-
-#: PageViewEvent with a pass-through field whose name is not a GraphQL name (Avro accepts it).
-DASHED = _with_fields(
-    "PageViewEvent", "PageViewEvent", {"name": "utm-source", "type": ["null", "string"]}
-)
-
-
-def _older_cart() -> dict[str, Any]:
-    schema = copy.deepcopy(SCHEMAS["AddToCartEvent"])
-    schema["fields"] = [f for f in schema["fields"] if f["name"] != "discount"]
-    return schema
-
-
-def _schemas() -> dict[int, Any]:
-    schemas: dict[int, Any] = {IDS[name]: schema for name, schema in SCHEMAS.items()}
-    schemas[EXTRA_ID] = EXTRA
-    schemas[OLDER_ID] = _older_cart()
-    schemas[SHOP_ID] = json.loads((ROOT / "examples/mappings/ecommerce_event.avsc").read_text())
-    schemas[NODE_ID] = {
-        "type": "record",
-        "name": "Node",
-        "fields": [{"name": "next", "type": ["null", "Node"]}],
-    }
-    schemas[BYTES_ID] = _with_fields(
-        "PageViewEvent", "PageViewEvent", {"name": "blob", "type": ["null", "bytes"]}
-    )
-    schemas[DASH_ID] = DASHED
-    schemas[DATE_ID] = _with_fields(
-        "PageViewEvent",
-        "PageViewEvent",
-        {"name": "day", "type": ["null", {"type": "int", "logicalType": "date"}]},
-    )
-    return schemas
-
-
-@cache
-def translator(**over: Any) -> Translator:
-    """One translator per configuration, on a registry stub with every schema above."""
-    config = settings(fast_path="native", **over)
-    custom = None if config.mapping_files else CustomMappings()
-    return Translator(config, registry=RegistryStub(_schemas()).registry(), custom=custom)
-
-
-def python_literal(tr: Translator, msg: Any) -> str | None:
-    """The Python path's literal, or None when it refuses the event (as the engine would)."""
-    try:
-        return encode_input(tr.translate(msg).as_input())
-    except (PermanentError, ValueError, TypeError):
-        return None
-
-
-def fast_literal(tr: Translator, msg: Any) -> str | None:
-    """The native literal, after the Python path has planned the schema (as in the engine)."""
-    assert tr.fast_path is not None
-    python_literal(tr, msg)
-    return tr.fast_path.literal(msg)
-
-
-def values(literal: str) -> bytes:
-    """A literal's values as JSON: types kept apart (5 is not 5.0), key order kept."""
-    return orjson.dumps(value_from_ast_untyped(parse_value(literal)))
-
-
-def assert_agree(tr: Translator, value: bytes) -> str | None:
-    """Both paths agree on ``value``; returns the native literal."""
-    msg = Message(value, _topic="behavior")
-    fast = fast_literal(tr, msg)
-    reference = python_literal(tr, msg)
-    if fast is not None:
-        assert reference is not None, f"native accepted what Python refuses: {fast}"
-        assert values(fast) == values(reference)
-    return fast
-
 
 # --- the samples: always on the fast path, byte for byte ------------------------------------
 
@@ -409,96 +282,3 @@ def test_native_setting_without_the_package_names_the_setting(
     with pytest.raises(ConfigurationError, match="SIGNALS_FAST_PATH") as info:
         load_native(settings(fast_path="native"))
     assert info.value.setting == "SIGNALS_FAST_PATH"
-
-
-# --- properties -------------------------------------------------------------------------------
-
-_SPECIAL = st.sampled_from(
-    [
-        *("", "null", ":x", 'a"b', "a\\b", "\x00\x1f", "é", "😀", "a@b.co", "+4915112345678"),
-        *("EUR", "2025-05-01T10:00:00.000Z", "2025-02-30T10:00:00Z", "positive", "Behavior", "  "),
-    ]
-)
-_TEXT = st.one_of(_SPECIAL, st.text(st.characters(exclude_categories=["Cs"]), max_size=12))
-
-
-def _strategy(schema: Any, named: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """Values of an Avro type, edge cases included (no NaN: fastavro writes it, both refuse)."""
-    if isinstance(schema, list):
-        return st.one_of(*(_strategy(branch, named) for branch in schema))
-    if isinstance(schema, str):
-        simple: dict[str, st.SearchStrategy[Any]] = {
-            "null": st.none(),
-            "boolean": st.booleans(),
-            "int": st.one_of(st.sampled_from([0, 1, -1]), st.integers(-(2**31), 2**31 - 1)),
-            "long": st.one_of(st.sampled_from([0, -1]), st.integers(-(2**63), 2**63 - 1)),
-            "float": st.floats(width=32, allow_nan=False),
-            "double": st.one_of(st.sampled_from([0.0, -0.0, 1e16]), st.floats(allow_nan=False)),
-            "string": _TEXT,
-        }
-        return simple[schema] if schema in simple else named[schema]
-    kind = schema["type"]
-    if schema.get("logicalType") == "timestamp-millis":
-        edges = [-30_610_224_000_001, -30_610_224_000_000, -62_135_596_800_000, -1, 0]
-        edges += [951_782_400_000, 253_402_300_799_999, 253_402_300_800_000]
-        return st.one_of(st.sampled_from(edges), st.integers(-(2**45), 2**48))
-    if kind == "record":
-        fields = {f["name"]: _strategy(f["type"], named) for f in schema["fields"]}
-        named[schema["name"]] = out = st.fixed_dictionaries(fields)
-        return out
-    if kind == "enum":
-        return st.sampled_from(schema["symbols"])
-    if kind == "array":
-        return st.lists(_strategy(schema["items"], named), max_size=3)
-    if kind == "map":
-        keys = st.one_of(st.sampled_from(["eventId", "a", "b-c", "_x"]), _TEXT)
-        return st.dictionaries(keys, _strategy(schema["values"], named), max_size=3)
-    return _strategy(kind, named)
-
-
-@st.composite
-def events(draw: st.DrawFn) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    """A schema id, its schema and an event: the sample with up to three fields set to any value."""
-    schema_id, schema, base = draw(
-        st.sampled_from(
-            [(IDS[r], SCHEMAS[r], sample(r)) for r in sorted(SAMPLES)]
-            + [
-                (
-                    EXTRA_ID,
-                    EXTRA,
-                    sample("AddToCartEvent", extraInfo=None, counts={}, ratio=1.5, flags=[]),
-                )
-            ]
-        )
-    )
-    names = [field["name"] for field in schema["fields"]]
-    changed = draw(st.sets(st.sampled_from(names), max_size=3))
-    named: dict[str, Any] = {}
-    event = {}
-    for field in schema["fields"]:
-        anything = _strategy(field["type"], named)  # also registers named types in order
-        name = field["name"]
-        event[name] = draw(anything) if name in changed or name not in base else base[name]
-    return schema_id, schema, event
-
-
-@PROPERTY
-@given(events())
-def test_native_never_disagrees_with_python(
-    case: tuple[int, dict[str, Any], dict[str, Any]],
-) -> None:
-    """For generated events of every schema, a native literal has the Python path's values."""
-    schema_id, schema, event = case
-    assert_agree(translator(), frame(schema_id, schema, event))
-
-
-@PROPERTY
-@given(st.sampled_from(sorted(SAMPLES)), st.data())
-def test_corrupted_frames_never_disagree(record: str, data: st.DataObject) -> None:
-    """Bit flips and truncations of valid frames give None or the Python path's values."""
-    value = bytearray(frame(IDS[record], SCHEMAS[record], sample(record)))
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(5, len(value) - 1))
-        value[at] ^= 1 << data.draw(st.integers(0, 7))
-    cut = data.draw(st.integers(5, len(value)))
-    assert_agree(translator(), bytes(value[:cut]))

@@ -14,7 +14,7 @@ from consumer.signals.model import IDENTITY_KINDS, Signal
 from consumer.signals.notices import ENUM_VALUE_UNKNOWN, MISSING_EXPECTED_FIELD, Notice, notices_of
 from consumer.signals.rules import IDENTITY_RULES, ISO_4217_CODES, validate_input, validate_signal
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 _IMPLIED = {"signalType"}
 
 
