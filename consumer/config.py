@@ -68,8 +68,9 @@ def _split_pairs(value: Any) -> Any:
     return value
 
 
-#: Property keys whose values ``redacted`` hides (passwords, secrets, tokens, keys, configs).
-_SECRET_KEY = re.compile(r"password|secret|token|credential|jaas|\.pem$|\.config$", re.I)
+#: Property keys whose values ``redacted`` hides (passwords, passphrases, secrets, tokens, keys,
+#: configs).
+_SECRET_KEY = re.compile(r"password|passphrase|secret|token|credential|jaas|\.pem$|\.config$", re.I)
 
 CsvList = Annotated[list[str], NoDecode]
 PairMap = Annotated[dict[str, str], NoDecode]

@@ -89,13 +89,12 @@ def parse_properties(value: Any) -> Any:
             str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in parsed.items()
         }
     out: dict[str, str] = {}
-    for entry in text.replace("\n", ";").split(";"):
-        if not entry.strip():
-            continue
+    entries = [entry for entry in text.replace("\n", ";").split(";") if entry.strip()]
+    for number, entry in enumerate(entries, 1):
         key, sep, val = entry.partition("=")
-        if not sep or not key.strip():
+        if not sep or not key.strip():  # the entry itself is not shown: it may hold a secret
             raise ValueError(
-                f"expected key=value entries separated by ';' or newlines, got {entry!r}"
+                f"entry {number}: expected key=value entries separated by ';' or newlines"
             )
         out[key.strip()] = val.strip()
     return out
@@ -110,6 +109,7 @@ def read_properties_file(path: Path) -> dict[str, str]:
             continue
         cut = min((i for i in (line.find("="), line.find(":")) if i > 0), default=-1)
         if cut < 0:
-            raise ValueError(f"line {number}: expected key=value, got {line!r}")
+            # the line itself is not shown: it may hold a secret
+            raise ValueError(f"line {number}: expected key=value or key: value")
         out[line[:cut].strip()] = line[cut + 1 :].strip()
     return out

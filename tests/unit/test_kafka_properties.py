@@ -337,3 +337,33 @@ def test_secret_looking_properties_are_redacted_in_config_output(
         "sasl.oauthbearer.config": "**********",
         "client.rack": "az-1",
     }
+
+
+def test_a_malformed_property_entry_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry without ``=`` is refused without printing it (it may hold a secret)."""
+    err = _refused(monkeypatch, SIGNALS_KAFKA_PROPERTIES="sasl.oauthbearer.config hunter2")
+    assert err.setting == "SIGNALS_KAFKA_PROPERTIES"
+    assert "hunter2" not in str(err)
+
+
+def test_a_malformed_properties_file_line_is_not_echoed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A ``.properties`` line without a separator is refused by number, not by content."""
+    path = tmp_path / "client.properties"
+    path.write_text("client.rack=az-1\nssl.keystore.password hunter2\n", encoding="utf-8")
+    err = _refused(monkeypatch, SIGNALS_KAFKA_PROPERTIES_FILE=str(path))
+    assert err.setting == "SIGNALS_KAFKA_PROPERTIES_FILE"
+    assert "line 2" in str(err)
+    assert "hunter2" not in str(err)
+
+
+def test_a_passphrase_property_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """librdkafka's private-key passphrase (OAUTHBEARER JWT assertion) is hidden by ``config``."""
+    settings = _load(
+        monkeypatch,
+        SIGNALS_KAFKA_PROPERTIES="sasl.oauthbearer.assertion.private.key.passphrase=hunter2",
+    )
+    shown = settings.redacted()["SIGNALS_KAFKA_PROPERTIES"]
+    assert shown == {"sasl.oauthbearer.assertion.private.key.passphrase": "**********"}
+
