@@ -256,15 +256,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
-        if self.kafka_sasl_mechanism in {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} and (
-            not self.kafka_sasl_username or self.kafka_sasl_password is None
-        ):
-            raise ValueError(
-                "kafka_sasl_username and kafka_sasl_password are required with "
-                f"kafka_sasl_mechanism={self.kafka_sasl_mechanism}"
-            )
+        if self.kafka_sasl_mechanism in {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}:
+            for name in ("kafka_sasl_username", "kafka_sasl_password"):
+                if not getattr(self, name):  # unset or empty (an empty SecretStr is falsy)
+                    setting = f"{ENV_PREFIX}{name.upper()}"
+                    raise ConfigurationError(
+                        f"{setting} is required with "
+                        f"SIGNALS_KAFKA_SASL_MECHANISM={self.kafka_sasl_mechanism}",
+                        setting=setting,
+                    )
         if self.retry_max_backoff_ms < self.retry_initial_backoff_ms:
-            raise ValueError("retry_max_backoff_ms must be >= retry_initial_backoff_ms")
+            raise ConfigurationError(
+                "SIGNALS_RETRY_MAX_BACKOFF_MS must be >= SIGNALS_RETRY_INITIAL_BACKOFF_MS",
+                setting="SIGNALS_RETRY_MAX_BACKOFF_MS",
+            )
         if self.kafka_sasl_mechanism == "OAUTHBEARER" and self.kafka_oauth_token_endpoint_url:
             for name in ("kafka_oauth_client_id", "kafka_oauth_client_secret"):
                 if getattr(self, name) in (None, ""):
@@ -323,6 +328,10 @@ def require(settings: Settings, *names: str) -> None:
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings once; a bad value raises ConfigurationError naming the variable."""
     env_file = os.environ.get(f"{ENV_PREFIX}ENV_FILE")
+    if env_file and not Path(env_file).is_file():  # pydantic-settings would skip it silently
+        raise ConfigurationError(
+            f"{ENV_PREFIX}ENV_FILE: no such file: {env_file}", setting=f"{ENV_PREFIX}ENV_FILE"
+        )
     try:
         settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:

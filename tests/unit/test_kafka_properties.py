@@ -367,3 +367,26 @@ def test_a_passphrase_property_is_redacted(monkeypatch: pytest.MonkeyPatch) -> N
     shown = settings.redacted()["SIGNALS_KAFKA_PROPERTIES"]
     assert shown == {"sasl.oauthbearer.assertion.private.key.passphrase": "**********"}
 
+
+def test_sasl_without_credentials_names_the_missing_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PLAIN without a password names SIGNALS_KAFKA_SASL_PASSWORD, not a pseudo-setting."""
+    err = _refused(
+        monkeypatch, SIGNALS_KAFKA_SASL_MECHANISM="PLAIN", SIGNALS_KAFKA_SASL_USERNAME="u"
+    )
+    assert err.setting == "SIGNALS_KAFKA_SASL_PASSWORD"
+    assert "SIGNALS_KAFKA_SASL_PASSWORD" in str(err)
+
+
+def test_backoff_bounds_out_of_order_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A maximum backoff below the initial one names SIGNALS_RETRY_MAX_BACKOFF_MS."""
+    err = _refused(monkeypatch, SIGNALS_RETRY_MAX_BACKOFF_MS="1")
+    assert err.setting == "SIGNALS_RETRY_MAX_BACKOFF_MS"
+    assert "SIGNALS_RETRY_INITIAL_BACKOFF_MS" in str(err)
+
+
+def test_a_missing_env_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SIGNALS_ENV_FILE naming no file stops the load (it was silently ignored)."""
+    err = _refused(monkeypatch, SIGNALS_ENV_FILE=str(tmp_path / "missing.env"))
+    assert err.setting == "SIGNALS_ENV_FILE"
