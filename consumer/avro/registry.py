@@ -253,19 +253,8 @@ class SchemaRegistry:
 
     # --- fetching ----------------------------------------------------------------------------
     def _fetch(self, schema_id: int) -> WriterSchema:
-        if schema_id > MAX_SCHEMA_ID:
-            raise UnknownSchemaError(
-                f"schema id {schema_id} is out of range (a negative Java int)",
-                schema_id=schema_id,
-            )
-        broken = self._broken.get(schema_id)
-        if broken is not None:
-            raise IncompatibleSchemaError(broken, schema_id=schema_id)
-        missing = self._missing.get(schema_id)
-        if missing is not None:
-            if self._clock() < missing[0]:
-                raise UnknownSchemaError(missing[1], schema_id=schema_id)
-            del self._missing[schema_id]
+        self._known_refusal(schema_id)
+        self._missing.pop(schema_id, None)  # not found before, but its time to ask again is up
         try:
             body = self._get_json(f"schemas/ids/{schema_id}")
             named: dict[str, Any] = {}
