@@ -16,12 +16,17 @@ from consumer.signals.model import Signal
 from consumer.types import Header, KafkaMessage
 
 __all__ = [
+    "Clock",
     "FakeMessage",
     "FakeProducer",
     "ScriptedSender",
+    "contacts",
+    "feed",
     "item",
     "make_engine",
+    "pump",
     "settings",
+    "translate_literal",
 ]
 
 
@@ -170,3 +175,35 @@ def make_engine(
         fast=fast,
     )
     return engine, calls
+
+
+def feed(
+    engine: Engine,
+    tp: TopicPartitionKey,
+    offsets: range,
+    value: bytes = b"v",
+    *,
+    assign: bool = True,
+) -> None:
+    """Assign ``tp`` (unless ``assign=False``), then consume a message at each offset."""
+    if assign:
+        engine.on_assign([tp])
+    for offset in offsets:
+        engine.on_message(FakeMessage(tp[0], tp[1], offset, value))
+
+
+def pump(engine: Engine, rounds: int = 200) -> None:
+    """Turn the engine until nothing is in flight or ready (retries may stay scheduled)."""
+    for _ in range(rounds):
+        engine.dlq.poll()
+        engine.handle_outcomes(timeout_s=2.0 if engine.pool.in_flight else 0.0)
+        engine.run_due()
+        engine.dispatch()
+        if not engine.pool.in_flight and not engine.ready_jobs and not len(engine.batcher):
+            engine.dlq.poll()
+            return
+
+
+def contacts(literals: Sequence[str]) -> list[str]:
+    """The contact of each literal ``make_engine`` encodes (its identifiable attributes)."""
+    return [lit.split("'")[3] for lit in literals]

@@ -10,36 +10,22 @@ from collections.abc import Sequence
 import pytest
 
 from consumer.errors import ApiAuthError, ApiThrottled, BatchRejected, RegistryUnavailable
-from consumer.pipeline.engine import Engine
 from consumer.signals.model import Signal
 from consumer.types import KafkaMessage
 
-from .fakes import Clock, FakeMessage, FakeProducer, ScriptedSender, make_engine
+from .fakes import (
+    Clock,
+    FakeMessage,
+    FakeProducer,
+    ScriptedSender,
+    contacts,
+    feed,
+    make_engine,
+    pump,
+)
 from .fakes import translate_literal as plain
 
 A, B = ("t", 0), ("t", 1)
-
-
-def feed(engine: Engine, tp: tuple[str, int], offsets: range, value: bytes = b"v") -> None:
-    engine.on_assign([tp])
-    for offset in offsets:
-        engine.on_message(FakeMessage(tp[0], tp[1], offset, value))
-
-
-def pump(engine: Engine, rounds: int = 50) -> None:
-    """Turn the engine until nothing is in flight or ready (retries may stay scheduled)."""
-    for _ in range(rounds):
-        engine.dlq.poll()
-        engine.handle_outcomes(timeout_s=2.0 if engine.pool.in_flight else 0.0)
-        engine.run_due()
-        engine.dispatch()
-        if not engine.pool.in_flight and not engine.ready_jobs and not len(engine.batcher):
-            engine.dlq.poll()
-            return
-
-
-def contacts(literals: Sequence[str]) -> list[str]:
-    return [lit.split("'")[3] for lit in literals]
 
 
 def test_happy_path_commits_every_partition() -> None:

@@ -13,8 +13,7 @@ from consumer.pipeline.health import HealthState
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.progress import PartitionProgress, unattended
 
-from .fakes import Clock, FakeMessage, ScriptedSender, make_engine
-from .test_engine import feed, pump
+from .fakes import Clock, FakeMessage, ScriptedSender, feed, make_engine, pump
 
 A, B = ("t", 0), ("t", 1)
 

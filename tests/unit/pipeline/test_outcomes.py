@@ -11,28 +11,18 @@ import orjson
 from consumer.connect.classify import classify_response
 from consumer.pipeline.engine import Engine
 
-from .fakes import Clock, FakeMessage, FakeProducer, ScriptedSender, make_engine
+from .fakes import (
+    Clock,
+    FakeProducer,
+    ScriptedSender,
+    contacts,
+    feed,
+    make_engine,
+    pump,
+)
 
 A, B = ("t", 0), ("t", 1)
 OK = "ok"
-
-
-def feed(engine: Engine, tp: tuple[str, int], offsets: range) -> None:
-    engine.on_assign([tp])
-    for offset in offsets:
-        engine.on_message(FakeMessage(tp[0], tp[1], offset))
-
-
-def pump(engine: Engine, rounds: int = 200) -> None:
-    """Turn the engine until nothing is in flight or ready (retries may stay scheduled)."""
-    for _ in range(rounds):
-        engine.dlq.poll()
-        engine.handle_outcomes(timeout_s=2.0 if engine.pool.in_flight else 0.0)
-        engine.run_due()
-        engine.dispatch()
-        if not engine.pool.in_flight and not engine.ready_jobs and not len(engine.batcher):
-            engine.dlq.poll()
-            return
 
 
 def wait_out(engine: Engine, clock: Clock, seconds: float, step: float = 1.0) -> None:
@@ -44,15 +34,11 @@ def wait_out(engine: Engine, clock: Clock, seconds: float, step: float = 1.0) ->
         pump(engine)
 
 
-def names(literals: Sequence[str]) -> list[str]:
-    return [lit.split("'")[3] for lit in literals]
-
-
 def connect(answer: Callable[[list[str]], tuple[int, Any]]) -> ScriptedSender:
     """A sender answering like Connect: ``answer(contacts) -> (status, body or OK)``."""
 
     def send(literals: Sequence[str]) -> list[str]:
-        status, body = answer(names(literals))
+        status, body = answer(contacts(literals))
         if body == OK:
             body = {"data": {"createSignals": {"signalIds": [f"id-{i}" for i in literals]}}}
         return classify_response(status, orjson.dumps(body), len(literals))
