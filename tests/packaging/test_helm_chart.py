@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -374,3 +375,53 @@ def test_prometheus_rule_has_the_five_alerts_on_this_releases_pods(render: Rende
         anchor = alert["annotations"]["runbook_url"].split("#", 1)[1]
         assert f"### {name}" in docs, name
         assert anchor == name.lower(), name
+
+
+def test_schema_is_generated_from_the_settings() -> None:
+    """values.schema.json's SIGNALS_* rules are what dev/helm_schema.py makes of config.py."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "dev" / "helm_schema.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("config.SIGNALS_BATCH_MAX_SIGNAL=5", "SIGNALS_BATCH_MAX_SIGNAL"),
+        ("config.SIGNALS_LINGER_MS=soon", "SIGNALS_LINGER_MS"),
+        ("config.SIGNALS_BATCH_MAX_SIGNALS=501", "SIGNALS_BATCH_MAX_SIGNALS"),
+        ("config.SIGNALS_TIER=gold", "SIGNALS_TIER"),
+        ("extraEnv[0].name=SIGNALS_LINGER_M", "/extraEnv/0/name"),
+    ],
+)
+def test_schema_rejects_unknown_settings_and_wrong_values(
+    render_error: Callable[..., str], override: str, named: str
+) -> None:
+    """A misspelt SIGNALS_* name, a non-number, an out-of-range number or a bad choice fails."""
+    assert named in render_error(*override.split(" "))
+
+
+def test_large_numbers_render_as_digits(helm: str, tmp_path: Path) -> None:
+    """A YAML number like 2000000 reaches the pod as "2000000", not Go's "2e+06"."""
+    values = tmp_path / "values.yaml"
+    values.write_text(
+        "config:\n  SIGNALS_BATCH_MAX_BYTES: 2000000\n  SIGNALS_LINGER_MS: '250'\n"
+        "  SIGNALS_HTTP_READ_TIMEOUT_S: 2.5\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [helm, "template", "rel", str(CHART), "--values", str(values)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data = _config([doc for doc in yaml.safe_load_all(result.stdout) if doc])
+    assert data["SIGNALS_BATCH_MAX_BYTES"] == "2000000"
+    assert data["SIGNALS_LINGER_MS"] == "250"
+    assert data["SIGNALS_HTTP_READ_TIMEOUT_S"] == "2.5"
