@@ -248,8 +248,8 @@ class Engine(OutcomeHandling):
 
         The probes are the refused batches waiting for their retry; when their partitions were
         revoked none is left, so one is cut from the queued signals - or, with none queued, the
-        ``auth`` pauses are lifted so that records can arrive to probe with (the probe cut from
-        them pauses everything again).
+        pauses of every stop are lifted so that records can arrive to probe with (the probe cut
+        from them pauses everything again).
         """
         if self.pool.in_flight or self.ready_jobs:
             return
@@ -261,7 +261,7 @@ class Engine(OutcomeHandling):
             self.pauses.add(self.assigned, reason)
             self.retries.add(now + self._delay(1, None), Job.of(items))
         else:
-            self.pauses.remove_everywhere(reason)
+            self.lift_stop_pauses()
 
     def _submit(self, job: Job) -> None:
         self.metrics.batch_size.observe(len(job.current))

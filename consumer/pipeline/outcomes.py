@@ -249,8 +249,14 @@ class OutcomeHandling:
         if len(job.chunks) > 1:
             self.pauses.add(self.assigned, "api_query")
         else:
-            self.pauses.remove_everywhere("api_query")
+            self.lift_stop_pauses()
         self.retries.add(now + self._delay(job.attempt, None), job)
+
+    def lift_stop_pauses(self) -> None:
+        """Lift the pauses of every stop (``auth`` and ``api_query``: both may be active) so
+        that records arrive to probe with; the stop holds until a probe is accepted."""
+        for reason in ("auth", "api_query"):
+            self.pauses.remove_everywhere(reason)
 
     def stop_reason(self) -> str | None:
         """The pause reason of an active stop (``auth``, ``api_query``), or None."""

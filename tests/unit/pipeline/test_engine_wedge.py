@@ -10,32 +10,21 @@ from collections.abc import Sequence
 
 import pytest
 
-from consumer.errors import ApiAuthError, ApiThrottled, BatchRejected, RegistryUnavailable
+from consumer.errors import (
+    ApiAuthError,
+    ApiQueryRejected,
+    ApiThrottled,
+    BatchRejected,
+    RegistryUnavailable,
+)
 from consumer.pipeline.engine import Engine
 from consumer.signals.model import Signal
 from consumer.types import KafkaMessage
 
-from .fakes import Clock, FakeMessage, ScriptedSender, make_engine
+from .fakes import Clock, FakeMessage, FakeProducer, ScriptedSender, feed, make_engine, pump
 from .fakes import translate_literal as plain
 
 A, B = ("t", 0), ("t", 1)
-
-
-def feed(engine: Engine, tp: tuple[str, int], offsets: range) -> None:
-    for offset in offsets:
-        engine.on_message(FakeMessage(tp[0], tp[1], offset))
-
-
-def pump(engine: Engine, rounds: int = 50) -> None:
-    """Turn the engine until nothing is in flight or ready (retries may stay scheduled)."""
-    for _ in range(rounds):
-        engine.dlq.poll()
-        engine.handle_outcomes(timeout_s=2.0 if engine.pool.in_flight else 0.0)
-        engine.run_due()
-        engine.dispatch()
-        if not engine.pool.in_flight and not engine.ready_jobs and not len(engine.batcher):
-            engine.dlq.poll()
-            return
 
 
 def revoke(engine: Engine, tps: set[tuple[str, int]], now: float) -> None:
@@ -51,7 +40,7 @@ def test_a_partition_paused_when_revoked_is_resumed_when_assigned_again(lost: bo
     clock = Clock()
     engine, calls = make_engine(ScriptedSender(), clock=clock, batch_max_signals=10)
     engine.on_assign([A])
-    feed(engine, A, range(21))
+    feed(engine, A, range(21), assign=False)
     engine.apply_backpressure()
     assert calls == [("pause", [A])]  # deep: more than two batches queued
     if lost:
@@ -71,7 +60,7 @@ def test_a_partition_assigned_again_keeps_the_reasons_still_active() -> None:
         ScriptedSender(), clock=clock, max_buffered_events=500, batch_max_signals=500
     )
     engine.on_assign([A, B])
-    feed(engine, B, range(501))
+    feed(engine, B, range(501), assign=False)
     engine.apply_backpressure()
     assert engine.backpressure
     engine.forget({A})  # lost while everything was paused
@@ -106,8 +95,8 @@ def test_revoking_one_partition_of_a_queued_job_frees_the_others(where: str) -> 
     clock = Clock()
     engine, _calls = make_engine(ScriptedSender(script), clock=clock)
     engine.on_assign([A, B])
-    feed(engine, A, range(3))
-    feed(engine, B, range(100, 103))
+    feed(engine, A, range(3), assign=False)
+    feed(engine, B, range(100, 103), assign=False)
     engine.dispatch()
     engine.handle_outcomes(timeout_s=2.0)  # B's three are dead-lettered, A's three wait
     if where == "retries":
@@ -119,7 +108,7 @@ def test_revoking_one_partition_of_a_queued_job_frees_the_others(where: str) -> 
     revoke(engine, {A}, clock.now)
     assert B not in engine.pauses.paused()
     engine.dlq.poll()
-    feed(engine, B, range(103, 106))
+    feed(engine, B, range(103, 106), assign=False)
     clock.now += 10
     pump(engine)
     assert engine.tracker.commit_positions() == {B: 106}
@@ -138,7 +127,7 @@ def test_a_refused_key_with_its_probe_revoked_keeps_probing() -> None:
     clock = Clock()
     engine, calls = make_engine(ScriptedSender(script), clock=clock)
     engine.on_assign([A, B])
-    feed(engine, A, range(3))
+    feed(engine, A, range(3), assign=False)
     pump(engine)
     assert engine.not_ready_reason() == "api_key_refused"
     assert engine.pauses.paused() == {A, B}
@@ -147,7 +136,7 @@ def test_a_refused_key_with_its_probe_revoked_keeps_probing() -> None:
     clock.now += 5
     pump(engine)
     assert ("resume", [B]) in calls  # records of B may arrive to probe with
-    feed(engine, B, range(3))
+    feed(engine, B, range(3), assign=False)
     for _ in range(3):
         clock.now += 5
         pump(engine)
@@ -167,9 +156,9 @@ def test_a_probe_is_cut_from_queued_signals_when_the_probe_was_revoked() -> None
     clock = Clock()
     engine, _calls = make_engine(ScriptedSender(script), clock=clock, max_in_flight_mutations=1)
     engine.on_assign([A, B])
-    feed(engine, A, range(3))
+    feed(engine, A, range(3), assign=False)
     pump(engine)  # A's batch is refused: the key is refused, A's job is the probe
-    feed(engine, B, range(3))  # already fetched before the pause took effect: queued
+    feed(engine, B, range(3), assign=False)  # already fetched before the pause took effect: queued
     revoke(engine, {A}, clock.now)
     refused["on"] = False
     for _ in range(3):
@@ -195,7 +184,7 @@ def test_a_failed_seek_keeps_the_partition_paused_and_is_retried() -> None:
         ScriptedSender(), clock=clock, translate=translate, seek_results=seeks
     )
     engine.on_assign([A])
-    feed(engine, A, range(3))
+    feed(engine, A, range(3), assign=False)
     down["on"] = False
     clock.now += 1.0
     engine.run_due()  # the seek fails
@@ -205,6 +194,44 @@ def test_a_failed_seek_keeps_the_partition_paused_and_is_retried() -> None:
     clock.now += 1.0
     engine.run_due()  # the seek succeeds
     assert calls[-2:] == [("seek:2", [A]), ("resume", [A])]
-    feed(engine, A, range(2, 4))
+    feed(engine, A, range(2, 4), assign=False)
     pump(engine)
     assert engine.tracker.commit_positions() == {A: 4}
+
+
+def test_a_refused_query_and_a_refused_key_in_turn_do_not_stop_the_consumer_for_ever() -> None:
+    """A lone bad literal stops sending (refused query), then the key is refused for a while:
+    once the key works again the pauses are lifted so that other signals probe, and the bad one
+    is dead-lettered (before: every partition stayed paused for the refused key for ever)."""
+    refused = {"key": False}
+
+    def script(literals: Sequence[str]) -> list[str]:
+        if refused["key"]:
+            raise ApiAuthError("401 Unauthorized")
+        if any("c-0'" in literal for literal in literals):
+            raise ApiQueryRejected("the API refused the mutation itself", api_code="PARSE")
+        return ["id"] * len(literals)
+
+    clock, producer = Clock(), FakeProducer()
+    engine, _calls = make_engine(
+        ScriptedSender(script), producer, clock, batch_max_signals=1, max_in_flight_mutations=1
+    )
+    engine.on_assign([A, B])
+    feed(engine, A, range(1), assign=False)
+    pump(engine)
+    assert engine.not_ready_reason() == "api_query_rejected"
+    refused["key"] = True
+    clock.now += 5
+    pump(engine)
+    assert engine.not_ready_reason() == "api_key_refused"
+    refused["key"] = False
+    fetched = False
+    for _ in range(10):
+        clock.now += 5
+        pump(engine)
+        if not fetched and B not in engine.pauses.paused():  # the broker's records of B
+            feed(engine, B, range(10, 13), assign=False)
+            fetched = True
+    assert engine.not_ready_reason() is None
+    assert len(producer.records) == 1
+    assert engine.tracker.commit_positions() == {A: 1, B: 13}
