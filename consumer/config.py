@@ -80,8 +80,13 @@ PropertyMap = Annotated[dict[str, str], NoDecode]
 class Settings(BaseSettings):
     """The consumer's whole configuration. Frozen: read once at start."""
 
+    #: An empty variable counts as unset (its default): "empty means never" is documented.
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", case_sensitive=False
+        env_prefix=ENV_PREFIX,
+        frozen=True,
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
     )
 
     # --- Kafka -------------------------------------------------------------------------------

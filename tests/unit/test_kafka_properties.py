@@ -390,3 +390,10 @@ def test_a_missing_env_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path
     """SIGNALS_ENV_FILE naming no file stops the load (it was silently ignored)."""
     err = _refused(monkeypatch, SIGNALS_ENV_FILE=str(tmp_path / "missing.env"))
     assert err.setting == "SIGNALS_ENV_FILE"
+
+
+def test_an_empty_variable_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``SIGNALS_RETRY_MAX_ELAPSED_S=`` is "never give up", as documented, not a bad number."""
+    settings = _load(monkeypatch, SIGNALS_RETRY_MAX_ELAPSED_S="", SIGNALS_AUTH_FAILURE_EXIT_S="")
+    assert settings.retry_max_elapsed_s is None
+    assert settings.auth_failure_exit_s is None
