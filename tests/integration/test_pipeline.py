@@ -115,6 +115,26 @@ def run_until_idle(settings: Settings, idle_s: float = 2.0, **kwargs: Any) -> Pi
     return pipeline
 
 
+def run_with_bad_email_at(settings: Settings, offset: int) -> Pipeline:
+    """:func:`run_until_idle` with the signal of ``offset`` given an e-mail address the API
+    refuses (it slips past local validation, which has already run)."""
+    from consumer.translate import Translator
+
+    translator = Translator(settings)
+    real = translator.translate
+
+    def translate(msg: KafkaMessage) -> Signal:
+        signal = real(msg)
+        if msg.offset() == offset:
+            return Signal(signal.app_key, "email", "not-an-email", signal.content)
+        return signal
+
+    try:
+        return run_until_idle(settings, translate=translate)
+    finally:
+        translator.close()
+
+
 def committed(
     bootstrap: str, group: str, topic: str, partitions: int, *, raw: bool = False
 ) -> dict[int, int]:
@@ -224,24 +244,10 @@ def test_api_rejected_signal_is_isolated(
     kafka_bootstrap: str, schema_registry_url: str, make_topic: Callable[..., str], sandbox: Any
 ) -> None:
     """One signal the API rejects is dead-lettered alone; the rest of its batch is delivered."""
-    from consumer.translate import Translator
-
     topic = make_topic(partitions=1)
     produce_events(kafka_bootstrap, schema_registry_url, topic, [cart_event(n) for n in range(20)])
     settings = pipeline_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
-    translator = Translator(settings)
-    real = translator.translate
-
-    def translate(msg: KafkaMessage) -> Signal:
-        signal = real(msg)
-        if msg.offset() == 7:  # slips past local validation; the API's rules refuse it
-            return Signal(signal.app_key, "email", "not-an-email", signal.content)
-        return signal
-
-    try:
-        pipeline = run_until_idle(settings, translate=translate)
-    finally:
-        translator.close()
+    pipeline = run_with_bad_email_at(settings, 7)
     totals = pipeline.metrics.totals()
     assert totals["delivered"] == 19
     assert totals["dead_lettered_by_reason"] == {"rejected_by_api": 1}

@@ -14,9 +14,6 @@ from typing import Any
 import pytest
 
 from consumer.pipeline import Pipeline
-from consumer.signals.model import Signal
-from consumer.translate import Translator
-from consumer.types import KafkaMessage
 from tests.fixtures.sandbox import free_port
 from tests.integration.test_pipeline import (
     cart_event,
@@ -27,6 +24,7 @@ from tests.integration.test_pipeline import (
     produce_events,
     read_all,
     run_until_idle,
+    run_with_bad_email_at,
     running,
 )
 
@@ -50,19 +48,7 @@ def test_one_bad_signal_among_499_good_is_dead_lettered_alone_with_the_api_words
     settings = pipeline_settings(
         kafka_bootstrap, schema_registry_url, fresh_sandbox, topic, linger_ms=2000
     )
-    translator = Translator(settings)
-    real = translator.translate
-
-    def translate(msg: KafkaMessage) -> Signal:
-        signal = real(msg)
-        if msg.offset() == BAD_OFFSET:  # passes local rules; the API's refuse it
-            return Signal(signal.app_key, "email", "not-an-email", signal.content)
-        return signal
-
-    try:
-        pipeline = run_until_idle(settings, translate=translate)
-    finally:
-        translator.close()
+    pipeline = run_with_bad_email_at(settings, BAD_OFFSET)
     totals = pipeline.metrics.totals()
     assert totals["delivered"] == 499
     assert totals["dead_lettered_by_reason"] == {"rejected_by_api": 1}
