@@ -27,7 +27,7 @@ from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.outcomes import OutcomeHandling
 from consumer.pipeline.retry import PartitionsFn, PauseBook, RetrySchedule
 from consumer.pipeline.sender import Job, WorkerPool
-from consumer.translate import attempt
+from consumer.translate import Translated, attempt
 from consumer.types import (
     DelayFn,
     EncodeFn,
@@ -135,17 +135,17 @@ class Engine(OutcomeHandling):
             return False  # redelivered later (seek back / next owner); never committed past
         size = len(msg.value() or b"") + len(msg.key() or b"")
         epoch = self.tracker.track(tp, offset, size)
-        self.metrics.events_consumed.inc(topic)
-        if size > self.settings.max_record_bytes:  # never decoded: decoding can take ~140x
-            limit = self.settings.max_record_bytes
+        limit = self.settings.max_record_bytes
+        if size > limit:  # never decoded: decoding can take ~140x
             reason = f"record of {size} bytes is above SIGNALS_MAX_RECORD_BYTES ({limit})"
-            self.dead_letter(RecordTooLargeError(reason, raw=msg), msg, epoch)
-            return True
-        try:
-            done = attempt(msg, self._translate, self._encode, self._fast)
-        except RetryableError as exc:
-            self._registry_down(tp, offset, exc)
-            return False  # consumed again after the seek back: counted then
+            done: Translated | PermanentError = RecordTooLargeError(reason, raw=msg)
+        else:
+            try:
+                done = attempt(msg, self._translate, self._encode, self._fast)
+            except RetryableError as exc:
+                self._registry_down(tp, offset, exc)
+                return False  # consumed again after the seek back: counted then
+        self.metrics.events_consumed.inc(topic)
         if isinstance(done, PermanentError):
             self.dead_letter(done, msg, epoch)
             return True

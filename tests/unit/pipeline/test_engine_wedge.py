@@ -235,3 +235,26 @@ def test_a_refused_query_and_a_refused_key_in_turn_do_not_stop_the_consumer_for_
     assert engine.not_ready_reason() is None
     assert len(producer.records) == 1
     assert engine.tracker.commit_positions() == {A: 1, B: 13}
+
+
+def test_a_record_handed_back_for_the_registry_is_counted_consumed_once() -> None:
+    """A record handed back while its partition waits for the registry is counted as consumed
+    when it is consumed again after the seek back, not twice (consumed == finished)."""
+    down = {"on": True}
+
+    def translate(msg: KafkaMessage) -> Signal:
+        if down["on"]:
+            raise RegistryUnavailable("registry down")
+        return plain(msg)
+
+    clock = Clock()
+    engine, _calls = make_engine(ScriptedSender(), clock=clock, translate=translate)
+    engine.on_assign([A])
+    assert engine.on_message(FakeMessage("t", 0, 0)) is False
+    down["on"] = False
+    clock.now += 5
+    pump(engine)  # sought back to offset 0 and resumed
+    feed(engine, A, range(1))
+    pump(engine)
+    totals = engine.metrics.totals()
+    assert (totals["consumed"], totals["delivered"]) == (1, 1)
