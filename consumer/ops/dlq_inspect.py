@@ -165,18 +165,15 @@ def run_inspect(
     options: InspectOptions,
     *,
     echo: Callable[[str], None],
-    consumer: Any = None,
-    decode: DecodeFn | None = None,
 ) -> list[dict[str, Any]]:
     """List the selected records through ``echo``; returns them (as :func:`describe` data)."""
-    own_consumer = consumer is None
-    consumer = consumer or ops_consumer(settings, "inspect")
+    consumer = ops_consumer(settings, "inspect")
+    decode: DecodeFn | None = None
     closer: Callable[[], None] = lambda: None  # noqa: E731
-    if decode is None:
-        try:
-            decode, closer = default_decoder(settings)
-        except (ImportError, ConsumerError) as exc:
-            get_logger("ops.dlq_inspect").warning("decoder_unavailable", error=str(exc))
+    try:
+        decode, closer = default_decoder(settings)
+    except (ImportError, ConsumerError) as exc:
+        get_logger("ops.dlq_inspect").warning("decoder_unavailable", error=str(exc))
     topic = settings.dlq_topic
     found: list[dict[str, Any]] = []
     seen = 0
@@ -198,8 +195,7 @@ def run_inspect(
                 break
     finally:
         closer()
-        if own_consumer:
-            consumer.close()
+        consumer.close()
     if not options.as_json:
         limited = " (--limit reached)" if options.limit and len(found) >= options.limit else ""
         echo(f"{len(found)} record(s) shown, {seen} read from {topic}{limited}")

@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 TIMEOUT_S = 15.0
+#: how long a range read waits per poll, and without records before it warns
+POLL_TIMEOUT_S, STALL_WARN_S = 0.5, 30.0
 
 TP = tuple[str, int]
 
@@ -96,16 +98,12 @@ class RangeReader:
         ranges: Sequence[PartitionRange],
         *,
         batch_size: int,
-        poll_timeout_s: float = 0.5,
-        stall_warn_s: float = 30.0,
     ) -> None:
         self._consumer = consumer
         self.ranges: dict[TP, PartitionRange] = {(r.topic, r.partition): r for r in ranges}
         self.positions: dict[TP, int] = {tp: r.start for tp, r in self.ranges.items()}
         self._done: set[TP] = {tp for tp, r in self.ranges.items() if r.empty}
         self._batch_size = max(1, batch_size)
-        self._poll_timeout_s = poll_timeout_s
-        self._stall_warn_s = stall_warn_s
         self.log = get_logger("ops.reader")
 
     @property
@@ -147,9 +145,7 @@ class RangeReader:
         self._consumer.assign(todo)
         last_progress = time.monotonic()
         while not self.done():
-            records = self._consumer.consume(
-                num_messages=self._batch_size, timeout=self._poll_timeout_s
-            )
+            records = self._consumer.consume(num_messages=self._batch_size, timeout=POLL_TIMEOUT_S)
             out: list[KafkaMessage] = []
             for msg in records:
                 err = msg.error()
@@ -176,7 +172,7 @@ class RangeReader:
             now = time.monotonic()
             if records:
                 last_progress = now
-            elif now - last_progress > self._stall_warn_s:
+            elif now - last_progress > STALL_WARN_S:
                 last_progress = now
                 waiting = sorted(set(self.ranges) - self._done)
                 self.log.warning(
