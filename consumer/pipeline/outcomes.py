@@ -95,8 +95,11 @@ class OutcomeHandling:
             accepted_since_query_failure=job.accepted_after_query_failure,
         )
         action = verdict.action
-        if isinstance(err, ApiQueryRejected) and self.query_refused_since is not None:
-            action = Action.STOP_QUERY  # already stopped: probe, bisect no further
+        stopped = self.query_refused_since is not None
+        if isinstance(err, ApiQueryRejected) and stopped and len(job.current) == 1:
+            # already stopped: a lone signal probes on, never dead-lettered; a larger probe is
+            # bisected (it may hold a bad literal of its own: resent whole it would never pass)
+            action = Action.STOP_QUERY
         if action is Action.ACCEPT or action is Action.PARTIAL:
             self._accepted(job, verdict)
         elif action is Action.STOP_AUTH:

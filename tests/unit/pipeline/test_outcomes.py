@@ -312,3 +312,27 @@ def test_a_lone_signal_batch_refused_as_a_document_probes_with_other_signals_not
     (record,) = producer.records
     assert headers(record)["__connect.errors.partition"] == b"0"
     assert engine.tracker.commit_positions() == {A: 1, B: 13}
+
+
+def test_a_probe_of_queued_signals_refused_as_a_document_is_bisected_not_resent_for_ever() -> None:
+    """A lone bad literal stops sending; the probe cut from queued signals holds another bad
+    one: the probe is bisected, its good signals accepted and both bad ones dead-lettered
+    (before: probe and suspect were resent in turn for ever, the consumer stopped)."""
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-0" in contacts or "c-12" in contacts:
+            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+            return 400, {"errors": [error]}
+        return 200, OK
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock, max_in_flight_mutations=1)
+    feed(engine, A, range(1))
+    pump(engine)
+    assert engine.not_ready_reason() == "api_query_rejected"
+    feed(engine, B, range(10, 15))
+    wait_out(engine, clock, 20)
+    assert engine.not_ready_reason() is None
+    assert sorted(headers(r)["__connect.errors.offset"] for r in producer.records) == [b"0", b"12"]
+    assert engine.tracker.commit_positions() == {A: 1, B: 15}
