@@ -349,7 +349,9 @@ def load_settings(**overrides: Any) -> Settings:
             for err in exc.errors()
         )
         raise ConfigurationError(f"invalid configuration: {problems}", setting=setting) from exc
+    from consumer.avro.registry_tls import registry_verify
     from consumer.kafka_config import check_kafka_config  # the edge of librdkafka's keys
 
     check_kafka_config(settings)  # librdkafka's own rules, before anything starts
+    registry_verify(settings)  # the registry's CA bundle and client key load
     return settings

@@ -9,9 +9,12 @@ that cannot be loaded, or a wrong key password, is a ConfigurationError naming t
 from __future__ import annotations
 
 import ssl
+from typing import TYPE_CHECKING
 
-from consumer.config import Settings
 from consumer.errors import ConfigurationError
+
+if TYPE_CHECKING:  # config.load_settings calls registry_verify: no import circle
+    from consumer.config import Settings
 
 __all__ = ["registry_headers", "registry_verify"]
 

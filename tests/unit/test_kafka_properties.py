@@ -397,3 +397,11 @@ def test_an_empty_variable_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _load(monkeypatch, SIGNALS_RETRY_MAX_ELAPSED_S="", SIGNALS_AUTH_FAILURE_EXIT_S="")
     assert settings.retry_max_elapsed_s is None
     assert settings.auth_failure_exit_s is None
+
+
+def test_an_unreadable_registry_ca_bundle_is_refused_at_load(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``config`` (every command) stops on a registry CA bundle it cannot load, naming it."""
+    err = _refused(monkeypatch, SIGNALS_SCHEMA_REGISTRY_CA_LOCATION=str(tmp_path / "no.pem"))
+    assert err.setting == "SIGNALS_SCHEMA_REGISTRY_CA_LOCATION"
