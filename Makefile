@@ -102,7 +102,7 @@ schemas-check: $(STAMP) ## register schemas/ and check BACKWARD compatibility
 	@$(MAKE) --no-print-directory stack-up
 	$(PY) dev/schemas_check.py
 
-faults: $(INSTALLED) ## zero-loss fault-injection run (FAULT_EVENTS=200000 by default); figures to docs/reliability.md
+faults: $(INSTALLED) ## zero-loss, zero-wedge fault run (FAULT_EVENTS=200000 by default, ~16 min: a 10-min Connect outage); figures to docs/reliability.md
 	@was_up=0; $(PY) dev/stack.py status >/dev/null 2>&1 && was_up=1; \
 	  $(MAKE) --no-print-directory stack-up || exit $$?; \
 	  status=0; PUBLISH_FIGURES=1 FAULT_EVENTS=$(FAULT_EVENTS) $(PY) -m pytest tests/faults -s $(PYTEST_ARGS) || status=$$?; \
