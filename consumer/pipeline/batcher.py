@@ -68,11 +68,6 @@ class Batcher:
         queues.sort(key=lambda q: q[0].consumed_at)
         return queues
 
-    def next_due(self) -> float | None:
-        """When the oldest available signal's linger expires (monotonic), or None."""
-        queues = self._available()
-        return queues[0][0].consumed_at + self.linger_s if queues else None
-
     def take(self, now: float, *, force: bool = False) -> list[Item] | None:
         """Cut the next batch when one is due (or ``force``); marks its partitions busy."""
         queues = self._available()

@@ -46,17 +46,14 @@ from enum import StrEnum
 from typing import Any, Final
 
 __all__ = [
-    "COMMON_FIELDS",
     "NAME_MAX_LENGTH",
     "ORDERED_ITEM_FIELDS",
     "SIGNAL_TYPES",
-    "TIERS",
     "TIER_SIGNAL_TYPES",
     "FieldSpec",
     "Kind",
     "SignalTypeSpec",
     "entitled",
-    "spec_for",
 ]
 
 NAME_MAX_LENGTH: Final = 256
@@ -170,9 +167,6 @@ def _common(
         _f("signalCustomAttributes", Kind.ATTRIBUTE_LIST),
     )
 
-
-#: The common fields with their loosest requirement (``name``/``effect`` vary per type).
-COMMON_FIELDS: Final = _common(name_required=False, effect_required=False)
 
 #: ``order.orderedItems`` item fields (decision: the add-to-cart product names).
 ORDERED_ITEM_FIELDS: Final = (
@@ -399,15 +393,8 @@ TIER_SIGNAL_TYPES: Final[dict[str, frozenset[str]]] = {
     "ultimate": frozenset(SIGNAL_TYPES),
 }
 
-TIERS: Final = tuple(TIER_SIGNAL_TYPES)
-
 
 def entitled(tier: str, signal_type: str) -> bool:
     """Whether ``tier`` may import ``signal_type`` (unknown tiers and types: no)."""
     allowed = TIER_SIGNAL_TYPES.get(tier)
     return allowed is not None and signal_type in allowed
-
-
-def spec_for(signal_type: str) -> SignalTypeSpec | None:
-    """The spec of ``signal_type``, or None when it is not an importable type."""
-    return SIGNAL_TYPES.get(signal_type)
