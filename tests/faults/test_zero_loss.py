@@ -234,6 +234,7 @@ def test_every_event_is_accepted_or_dead_lettered_under_faults(
         assert h.observed == f"{h.count} {h.expected}", h
     assert sum(h.count for h in report.hostile) == sum(len(v) for v in expected.hostile.values())
     assert outage.liveness_probes > 0
+    assert report.liveness_failures == 0, live[:10]  # no wedge, no stalled loop, whole run
     assert outage.liveness_failures == 0, watch.failures("/healthz", run.outage_started)
     assert outage.restarts == 0
     assert outage.duplicates <= outage.duplicate_bound
