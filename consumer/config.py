@@ -72,6 +72,9 @@ def _split_pairs(value: Any) -> Any:
 #: configs).
 _SECRET_KEY = re.compile(r"password|passphrase|secret|token|credential|jaas|\.pem$|\.config$", re.I)
 
+#: The ``user:password@`` part of a URL (``https://user:pw@registry:8081``).
+_URL_USERINFO = re.compile(r"(?<=://)[^/@]+@")
+
 CsvList = Annotated[list[str], NoDecode]
 PairMap = Annotated[dict[str, str], NoDecode]
 PropertyMap = Annotated[dict[str, str], NoDecode]
@@ -303,7 +306,8 @@ class Settings(BaseSettings):
         return self.topic_app_keys.get(topic, self.default_app_key)
 
     def redacted(self) -> dict[str, Any]:
-        """Every setting by its environment name, secrets shown as ``**********``."""
+        """Every setting by its environment name, secrets (and credentials in URLs) shown as
+        ``**********``."""
         out: dict[str, Any] = {}
         for name, value in self.model_dump().items():
             env = f"{ENV_PREFIX}{name.upper()}"
@@ -316,6 +320,8 @@ class Settings(BaseSettings):
                 }
             elif isinstance(value, Path):
                 out[env] = str(value)
+            elif name.endswith("_url") and isinstance(value, str):
+                out[env] = _URL_USERINFO.sub("**********@", value)
             else:
                 out[env] = value
         return out

@@ -405,3 +405,15 @@ def test_an_unreadable_registry_ca_bundle_is_refused_at_load(
     """``config`` (every command) stops on a registry CA bundle it cannot load, naming it."""
     err = _refused(monkeypatch, SIGNALS_SCHEMA_REGISTRY_CA_LOCATION=str(tmp_path / "no.pem"))
     assert err.setting == "SIGNALS_SCHEMA_REGISTRY_CA_LOCATION"
+
+
+def test_credentials_in_a_url_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``config`` hides the user:password part of a registry or Connect URL."""
+    settings = _load(
+        monkeypatch,
+        SIGNALS_SCHEMA_REGISTRY_URL="https://sr-user:hunter2@registry.example:8081",
+        SIGNALS_CONNECT_URL="https://key:hunter2@connect.example/graphql",
+    )
+    shown = settings.redacted()
+    assert shown["SIGNALS_SCHEMA_REGISTRY_URL"] == "https://**********@registry.example:8081"
+    assert shown["SIGNALS_CONNECT_URL"] == "https://**********@connect.example/graphql"
