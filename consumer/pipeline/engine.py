@@ -123,7 +123,6 @@ class Engine(OutcomeHandling):
         self._registry_attempts: dict[TopicPartitionKey, int] = {}
         #: awaiting partitions whose schema is being fetched: resumed as soon as it has ended
         self._schema_waits: dict[TopicPartitionKey, Callable[[], bool]] = {}
-        self.last_progress = clock()
 
     # --- 2. consume ---------------------------------------------------------------------------
     def on_message(self, msg: KafkaMessage) -> bool:
@@ -196,7 +195,6 @@ class Engine(OutcomeHandling):
         if error is None:
             self.pauses.remove([tp], f"dlq:{offset}")
             if self.tracker.finish(tp, offset, letter.epoch):
-                self.last_progress = self._clock()
                 self.metrics.dead_lettered.labels(letter.err.code).inc()
                 self.log.warning(
                     "event_dead_lettered",

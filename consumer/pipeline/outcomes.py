@@ -54,7 +54,6 @@ class OutcomeHandling:
     assigned: set[TopicPartitionKey]
     auth_failed_since: float | None
     query_refused_since: float | None
-    last_progress: float
     _clock: Callable[[], float]
     _wall_ms: Callable[[], int]
     _delay: Callable[[int, float | None], float]
@@ -129,13 +128,11 @@ class OutcomeHandling:
         if job.query_failed:
             job.accepted_after_query_failure = True
         now_ms = self._wall_ms()
-        finished = 0
         by_topic: dict[str, int] = {}
         latencies: list[float] = []
         finish, latency = self.tracker.finish, latencies.append
         for item in chunk:
             if finish(item.tp, item.offset, item.epoch):
-                finished += 1
                 topic = item.tp[0]
                 by_topic[topic] = by_topic.get(topic, 0) + 1
                 ts_type, ts = item.msg.timestamp()
@@ -144,8 +141,6 @@ class OutcomeHandling:
         self.metrics.event_to_accepted.observe_many(latencies)
         for topic, count in by_topic.items():  # once per topic, not per signal
             self.metrics.delivered.inc(topic, count)
-        if finished:
-            self.last_progress = self._clock()
         self.pauses.remove(job.holds, f"job:{job.id}")
         if self.auth_failed_since is not None:
             self.auth_failed_since = None
