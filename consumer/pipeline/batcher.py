@@ -10,6 +10,7 @@ partition are sent, and accepted, in offset order.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Set
 from typing import NamedTuple
 
 from consumer.avro.framing import schema_id_of
@@ -63,14 +64,21 @@ class Batcher:
     def __len__(self) -> int:
         return self._count
 
-    def _available(self) -> list[deque[Item]]:
-        queues = [q for tp, q in self._queues.items() if q and tp not in self._busy]
+    def _available(self, held: Set[TopicPartitionKey] = frozenset()) -> list[deque[Item]]:
+        busy = self._busy - held
+        queues = [q for tp, q in self._queues.items() if q and tp not in busy]
         queues.sort(key=lambda q: q[0].consumed_at)
         return queues
 
-    def take(self, now: float, *, force: bool = False) -> list[Item] | None:
-        """Cut the next batch when one is due (or ``force``); marks its partitions busy."""
-        queues = self._available()
+    def take(
+        self, now: float, *, force: bool = False, held: Set[TopicPartitionKey] = frozenset()
+    ) -> list[Item] | None:
+        """Cut the next batch when one is due (or ``force``); marks its partitions busy.
+
+        ``held``: busy partitions whose signals may be taken all the same (the caller's job
+        holds them: a probe of a refused query, :mod:`consumer.pipeline.outcomes`).
+        """
+        queues = self._available(held)
         if not queues:
             return None
         count = sum(len(q) for q in queues)

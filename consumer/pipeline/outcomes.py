@@ -36,7 +36,11 @@ from consumer.pipeline.retry import PauseBook, RetrySchedule
 from consumer.pipeline.sender import Job, Outcome, WorkerPool
 from consumer.types import KafkaMessage
 
-__all__ = ["OutcomeHandling"]
+__all__ = ["SUSPECTS_MAX", "OutcomeHandling"]
+
+#: Lone signals refused as a document that one job keeps while it takes queued signals to probe
+#: with; beyond, it only probes its own (so many refused alone with none accepted: systemic).
+SUSPECTS_MAX = 16
 
 
 class OutcomeHandling:
@@ -225,9 +229,11 @@ class OutcomeHandling:
         """A signal alone failed as the whole query did before any other part of its batch was
         accepted: maybe not the data's fault (a schema change on the API side, a client bug).
         Stop like a refused key; the job probes with backoff, other signals first so that the
-        probe is not always the suspect: its other chunks, or else a batch of queued signals
-        (with none queued, the pauses are lifted so that records arrive to probe with). One of
-        them accepted, the suspect is the cause and is dead-lettered when it fails again."""
+        probe is not always the suspect: its other chunks, or else, when every chunk left is a
+        lone signal (up to :data:`SUSPECTS_MAX` of them), a batch of queued signals, its own
+        partitions' too (with none queued, the pauses are lifted so that records arrive to probe
+        with). One of them accepted, the suspect is the cause and is dead-lettered when it fails
+        again."""
         self.metrics.mutations.labels("query_refused").inc()
         now = self._clock()
         if self.query_refused_since is None:
@@ -238,16 +244,17 @@ class OutcomeHandling:
                 action="sending stopped, nothing committed or dead-lettered, probing with backoff",
             )
         job.query_failed = True
-        fresh = self.batcher.take(now, force=True) if len(job.chunks) == 1 else None
+        lone = len(job.chunks) <= SUSPECTS_MAX and all(len(c) == 1 for c in job.chunks)
+        fresh = self.batcher.take(now, force=True, held=job.holds) if lone else None
         if fresh:
             job.chunks.appendleft(fresh)
             job.holds |= {item.tp for item in fresh}
         else:
             job.chunks.rotate(-1)
-        if len(job.chunks) > 1:
-            self.pauses.add(self.assigned, "api_query")
-        else:
+        if lone and not fresh:
             self.lift_stop_pauses()
+        else:
+            self.pauses.add(self.assigned, "api_query")
         self.retries.add(now + self._delay(job.attempt, None), job)
 
     def lift_stop_pauses(self) -> None:

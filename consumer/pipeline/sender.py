@@ -6,8 +6,8 @@ the chunks :func:`consumer.connect.policy.decide` says - the rest without the si
 named, or the two halves (bisection) - until single bad signals are isolated. Only one chunk of
 a job is in flight at a time, so the accepted signals of a partition stay in offset order
 (except after a query-level refusal confirmed on a lone signal: that probe moves behind the
-job's other chunks). Workers only call ``send``; the loop thread owns every decision and reads
-outcomes from a queue.
+job's other chunks and the queued signals it takes to probe with). Workers only call ``send``;
+the loop thread owns every decision and reads outcomes from a queue.
 """
 
 from __future__ import annotations

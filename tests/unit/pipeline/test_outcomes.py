@@ -336,3 +336,32 @@ def test_a_probe_of_queued_signals_refused_as_a_document_is_bisected_not_resent_
     assert engine.not_ready_reason() is None
     assert sorted(headers(r)["__connect.errors.offset"] for r in producer.records) == [b"0", b"12"]
     assert engine.tracker.commit_positions() == {A: 1, B: 15}
+
+
+def test_a_lone_probe_refused_as_a_document_makes_way_for_other_queued_signals() -> None:
+    """Stopped for a lone bad literal, the probe cut from queued signals is another lone bad
+    literal: further queued signals probe next, are accepted, and both bad ones are
+    dead-lettered (before: the two were resent in turn for ever, every partition paused)."""
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-0" in contacts or "c-10" in contacts:
+            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+            return 400, {"errors": [error]}
+        return 200, OK
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock, max_in_flight_mutations=1)
+    feed(engine, A, range(1))
+    pump(engine)
+    feed(engine, B, range(10, 11))
+    fetched = False
+    for _ in range(20):
+        clock.now += 1
+        pump(engine)
+        if not fetched and B not in engine.pauses.paused():  # the broker's next records of B
+            feed(engine, B, range(11, 14))
+            fetched = True
+    assert engine.not_ready_reason() is None
+    assert sorted(headers(r)["__connect.errors.offset"] for r in producer.records) == [b"0", b"10"]
+    assert engine.tracker.commit_positions() == {A: 1, B: 14}
