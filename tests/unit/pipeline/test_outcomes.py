@@ -365,3 +365,31 @@ def test_a_lone_probe_refused_as_a_document_makes_way_for_other_queued_signals()
     assert engine.not_ready_reason() is None
     assert sorted(headers(r)["__connect.errors.offset"] for r in producer.records) == [b"0", b"10"]
     assert engine.tracker.commit_positions() == {A: 1, B: 14}
+
+
+def test_a_one_partition_topic_with_a_lone_bad_literal_probes_with_its_next_records() -> None:
+    """One partition, a bad literal alone in its batch: the records after it probe, are
+    accepted, and the bad one is dead-lettered (before: its partition was busy with the suspect,
+    no probe could be cut, the consumer stayed stopped)."""
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if "c-0" in contacts:
+            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+            return 400, {"errors": [error]}
+        return 200, OK
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock)
+    feed(engine, A, range(1))
+    pump(engine)
+    fetched = False
+    for _ in range(10):
+        clock.now += 1
+        pump(engine)
+        if not fetched and A not in engine.pauses.paused():  # the broker's next records
+            feed(engine, A, range(1, 4))
+            fetched = True
+    assert engine.not_ready_reason() is None
+    assert [headers(r)["__connect.errors.offset"] for r in producer.records] == [b"0"]
+    assert engine.tracker.commit_positions() == {A: 4}
