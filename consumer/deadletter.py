@@ -237,7 +237,7 @@ class DeadLetterWriter(Generic[L]):
 
         try:
             self._producer.produce(self.topic, on_delivery=delivered, **record)
-        except (BufferError, Exception) as exc:  # queue full or a local produce error
+        except Exception as exc:  # BufferError (queue full) or a local produce error
             if not letter.compact and _too_large(exc):
                 letter.compact = True
                 self.write(letter, now_ms=now_ms)

@@ -49,8 +49,6 @@ Rows 7 to 9 apply whenever ``data.createSignals.signalIds`` is a list, even besi
 The ``errors`` of rows 1 to 6 are read only when there is no such list; the HTTP statuses of
 rows 1 to 3 (401/403, 429, 5xx) always win.
 
-
-
 Codes are read from ``extensions.code`` and ``extensions.status`` of every error, upper-cased.
 An error's ``path`` "starts with createSignals" when its first element is ``createSignals``.
 Messages are cut to 500 characters before they travel in an error.

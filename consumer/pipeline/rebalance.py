@@ -2,7 +2,7 @@
 
 - assigned: start tracking them; one that left while paused is resumed first (librdkafka
   keeps the pause flag across unassign and assign, librdkafka#1849), then paused again when
-  auth, backpressure or drain is active;
+  a stop (refused key or query), backpressure or drain is active;
 - revoked: finish their in-flight work within ``drain_timeout_s`` (within the drain deadline
   at shutdown: :attr:`RebalanceHandler.deadline`), commit what is finished (synchronously),
   forget the rest - it is redelivered to the new owner;

@@ -1,11 +1,12 @@
 """Paused partitions (by reason) and the schedule of delayed retries.
 
-A partition can be paused for several reasons at once (``backpressure``, ``auth``, a retrying
-batch ``job:7``, a registry outage ``registry``, a dead-letter write ``dlq:42``); it is paused
-when its first reason appears and resumed when its last reason goes. librdkafka keeps fetching
-metadata and heartbeating for paused partitions, so pausing never costs group membership. A
-partition that left while paused is resumed when it is assigned again (:meth:`PauseBook.reset`):
-librdkafka keeps its pause flag across a rebalance, the reasons it was paused for are gone.
+A partition can be paused for several reasons at once (``backpressure``, ``deep``, ``drain``,
+a stop ``auth`` or ``api_query``, a retrying batch ``job:7``, a registry outage ``registry``, a
+dead-letter write ``dlq:42``); it is paused when its first reason appears and resumed when its
+last reason goes. librdkafka keeps fetching metadata and heartbeating for paused partitions, so
+pausing never costs group membership. A partition that left while paused is resumed when it is
+assigned again (:meth:`PauseBook.reset`): librdkafka keeps its pause flag across a rebalance,
+the reasons it was paused for are gone.
 """
 
 from __future__ import annotations
