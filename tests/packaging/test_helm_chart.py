@@ -425,3 +425,15 @@ def test_large_numbers_render_as_digits(helm: str, tmp_path: Path) -> None:
     assert data["SIGNALS_BATCH_MAX_BYTES"] == "2000000"
     assert data["SIGNALS_LINGER_MS"] == "250"
     assert data["SIGNALS_HTTP_READ_TIMEOUT_S"] == "2.5"
+
+
+def test_chart_readme_is_generated_from_the_values() -> None:
+    """helm/signals-consumer/README.md lists every documented value as values.yaml has it."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "dev" / "helm_readme.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
