@@ -150,7 +150,7 @@ def build_engine(
         dlq_producer=NoProducer(),
         pause=lambda tps: None,
         resume=lambda tps: None,
-        seek=lambda tp, offset: None,
+        seek=lambda tp, offset: True,
         delay=lambda attempt, after: 0.1,
         fast=fast,
     )
