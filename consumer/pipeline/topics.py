@@ -22,7 +22,9 @@ def ensure_topic(
     """Create ``name`` with ``partitions`` (and topic ``config``, e.g.
     ``kafka_config.dlq_topic_config``) unless it exists; True when it was created.
 
-    Raises :class:`ConfigurationError` (naming ``SIGNALS_DLQ_TOPIC``) when it cannot.
+    Raises :class:`ConfigurationError` naming ``SIGNALS_KAFKA_BOOTSTRAP_SERVERS`` when the
+    metadata request fails (the brokers cannot be reached with the configured address and
+    security), and naming ``SIGNALS_DLQ_TOPIC`` when the topic itself cannot be created.
     """
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.cimpl import NewTopic
@@ -30,8 +32,15 @@ def ensure_topic(
     log = get_logger("topics")
     try:
         metadata = admin.list_topics(timeout=timeout_s)
-        if name in metadata.topics and metadata.topics[name].error is None:
-            return False
+    except Exception as exc:
+        raise ConfigurationError(
+            f"cannot reach the Kafka brokers within {timeout_s:g} s (check the address and the "
+            f"security settings (SIGNALS_KAFKA_SECURITY_PROTOCOL, SIGNALS_KAFKA_SASL_*)): {exc}",
+            setting="SIGNALS_KAFKA_BOOTSTRAP_SERVERS",
+        ) from exc
+    if name in metadata.topics and metadata.topics[name].error is None:
+        return False
+    try:
         futures = admin.create_topics(
             [
                 NewTopic(
