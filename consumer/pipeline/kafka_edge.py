@@ -32,6 +32,7 @@ class KafkaEdge:
     log: Any
     #: a fatal error of the dead-letter producer (its ``error_cb``): stop, commit nothing
     producer_fatal: str | None
+    uncommitted_at_exit: set[TopicPartitionKey]
     _last_commit: float
 
     def _partitions(self, action: str, tps: list[TopicPartitionKey]) -> None:
@@ -90,6 +91,7 @@ class KafkaEdge:
         gone = {(p.topic, p.partition) for p in refused}
         accepted = {tp: pos for tp, pos in positions.items() if tp not in gone}
         self.engine.tracker.mark_committed(accepted)
+        self.uncommitted_at_exit -= accepted.keys()
         if accepted:
             self._last_commit = time.monotonic()
             self.log.debug(

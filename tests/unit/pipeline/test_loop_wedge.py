@@ -131,6 +131,33 @@ class ClosingConsumer(FakeConsumer):
         return None
 
 
+class RefusingUntilClose(RefusingConsumer):
+    """Refuses every commit while the group rebalances (REBALANCE_IN_PROGRESS), then takes the
+    commit of the revoke that closing the consumer causes, as the broker does once it settles."""
+
+    def close(self) -> None:
+        self.refuse = set()
+        self.callbacks["on_revoke"](self, [TopicPartition(self.topic, p) for p in self.logs])
+        super().close()
+
+    def incremental_unassign(self, partitions: list[TopicPartition]) -> None:
+        return None
+
+
+def test_a_final_commit_taken_by_the_close_time_revoke_is_a_clean_exit() -> None:
+    """A final commit refused during a rebalance but taken by the revoke that closing the
+    consumer causes leaves nothing uncommitted: the exit code is 0 (it was 1 before)."""
+    consumer = RefusingUntilClose("t", {0: [b"v"] * 3})
+    consumer.refuse = {0}
+    pipeline = _pipeline(consumer, FakeProducer(), ScriptedSender(), idle=None)
+    consumer.on_commit = pipeline._on_commit
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    code = pipeline.run(stop)
+    assert consumer.commits == {0: 3}
+    assert code == ExitCode.OK
+
+
 def test_the_revoke_while_closing_keeps_the_drain_deadline() -> None:
     """After the drain deadline passed, the revoke that closing the consumer causes settles until
     that deadline (already passed), not for a fresh drain_timeout_s."""
