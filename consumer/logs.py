@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import structlog
@@ -24,10 +25,12 @@ import structlog
 from consumer.text import clip
 
 __all__ = [
+    "LIBRDKAFKA_REPEAT_WINDOW_S",
     "LOG_FIELD_MAX",
     "configure_logging",
     "get_logger",
     "kafka_logger",
+    "librdkafka_handler",
     "mask_email",
     "mask_phone",
     "mask_pii",
@@ -125,20 +128,101 @@ def get_logger(name: str | None = None, **initial: Any) -> Any:
     return logger.bind(**initial) if initial else logger
 
 
+#: librdkafka lines that differ only in numbers are one line for this long: the first is logged,
+#: the copies are counted and reported once the window is over (or at exit).
+LIBRDKAFKA_REPEAT_WINDOW_S = 30.0
+_KEYS_MAX = 256
+_DIGITS = re.compile(r"\d+")
+
+
+class _Repeat:
+    """One line being summarised: when its window began and how many copies it has swallowed."""
+
+    __slots__ = ("count", "level", "message", "name", "since")
+
+    def __init__(self, since: float, level: str, name: str, message: str) -> None:
+        self.since, self.level, self.name, self.message = since, level, name, message
+        self.count = 0
+
+
 class _StructlogHandler(logging.Handler):
-    """Forwards stdlib records (librdkafka's, via confluent-kafka's ``logger``) to structlog."""
+    """Forwards stdlib records (librdkafka's, via confluent-kafka's ``logger``) to structlog.
+
+    A dead broker makes librdkafka repeat one line hundreds of times (289 for one ``replay``).
+    Lines equal up to their numbers (``after 0ms``) are collapsed per
+    :data:`LIBRDKAFKA_REPEAT_WINDOW_S`: the first is logged, later copies only counted, and the
+    count is logged as ``librdkafka_log_repeated`` when the next copy arrives after the window
+    or when the handler is flushed (``logging.shutdown`` at exit).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        window_s: float = LIBRDKAFKA_REPEAT_WINDOW_S,
+    ) -> None:
+        super().__init__()
+        self._clock, self._window_s = clock, window_s
+        self._seen: dict[tuple[str, str], _Repeat] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         level = record.levelname.lower()
-        method = getattr(get_logger("librdkafka"), level if level != "critical" else "error")
-        method("librdkafka_log", client=record.name, message=record.getMessage())
+        level = level if level != "critical" else "error"
+        message = record.getMessage()
+        key = (level, _DIGITS.sub("#", message))
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen.since < self._window_s:
+            seen.count += 1
+            return
+        if seen is not None:
+            self._report(seen)
+        elif len(self._seen) >= _KEYS_MAX:
+            self._report_all()
+        self._seen[key] = _Repeat(now, level, record.name, message)
+        self._log(level, "librdkafka_log", client=record.name, message=message)
+
+    def flush(self) -> None:
+        """Log the counts of every line still being summarised."""
+        self.acquire()
+        try:
+            self._report_all()
+        finally:
+            self.release()
+
+    def _report_all(self) -> None:
+        for seen in self._seen.values():
+            self._report(seen)
+        self._seen.clear()
+
+    def _report(self, seen: _Repeat) -> None:
+        if seen.count:
+            self._log(
+                seen.level,
+                "librdkafka_log_repeated",
+                client=seen.name,
+                message=seen.message,
+                repeated=seen.count,
+                window_s=self._window_s,
+            )
+        seen.count = 0
+
+    @staticmethod
+    def _log(level: str, event: str, **fields: Any) -> None:
+        getattr(get_logger("librdkafka"), level)(event, **fields)
+
+
+def librdkafka_handler(
+    clock: Callable[[], float] = time.monotonic, window_s: float = LIBRDKAFKA_REPEAT_WINDOW_S
+) -> logging.Handler:
+    """The handler :func:`kafka_logger` installs (``clock`` and ``window_s`` for tests)."""
+    return _StructlogHandler(clock, window_s)
 
 
 def kafka_logger() -> logging.Logger:
     """A stdlib logger for confluent-kafka's ``logger`` setting: librdkafka lines as JSON events."""
     logger = logging.getLogger("signals_consumer.librdkafka")
     if not logger.handlers:
-        logger.addHandler(_StructlogHandler())
+        logger.addHandler(librdkafka_handler())
         logger.propagate = False
         logger.setLevel(logging.INFO)
     return logger
