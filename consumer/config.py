@@ -210,8 +210,12 @@ class Settings(BaseSettings):
     #: Sends of a chunk whose answer the classification table does not know (an unknown
     #: error code) before it is handled as a rejection (split, then dead-lettered).
     unknown_error_max_attempts: int = Field(default=3, ge=1, le=100)
-    #: Optional cap on mutations per second.
+    #: Optional cap on mutations per second of this pod.
     request_rate_limit_per_s: float | None = Field(default=None, gt=0)
+    #: Optional cap on mutations per second of the whole consumer group: each pod takes the
+    #: share of its assigned partitions, recomputed on every rebalance, and halves its rate
+    #: on throttling (AIMD). With both caps set, the lower one wins.
+    connect_group_rate_limit_per_s: float | None = Field(default=None, gt=0)
 
     # --- operations --------------------------------------------------------------------------
     metrics_host: str = "0.0.0.0"

@@ -7,8 +7,6 @@ and never appears in a log line or an error message.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Sequence
 
 import httpx
@@ -17,29 +15,12 @@ import orjson
 from consumer import __version__
 from consumer.config import Settings, require
 from consumer.connect.classify import classify_response
-from consumer.errors import ApiUnavailable
+from consumer.connect.ratelimit import RequestRate
+from consumer.errors import ApiThrottled, ApiUnavailable
 from consumer.signals.graphql_literal import build_mutation, encode_input
 from consumer.signals.model import Signal
 
-__all__ = ["ConnectClient", "RateLimiter"]
-
-
-class RateLimiter:
-    """At most ``rate`` acquisitions per second across threads (a simple pacing limiter)."""
-
-    def __init__(self, rate_per_s: float) -> None:
-        self._interval = 1.0 / rate_per_s
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Wait (in the calling sender thread, never the poll loop) for the next slot."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-        if slot > now:
-            time.sleep(slot - now)
+__all__ = ["ConnectClient"]
 
 
 class ConnectClient:
@@ -70,13 +51,25 @@ class ConnectClient:
                 "user-agent": f"connect-signals-consumer/{__version__}",
             },
         )
-        rate = settings.request_rate_limit_per_s
-        self._limiter = RateLimiter(rate) if rate else None
+        pod, group = settings.request_rate_limit_per_s, settings.connect_group_rate_limit_per_s
+        #: the request-rate cap (None: none set); the pipeline sets its group share
+        self.rate = RequestRate(pod, group) if pod or group else None
 
     def create_signals_raw(self, mutation: str, count: int) -> list[str]:
         """POST one mutation of ``count`` signals; the ``signalIds`` in order, or raise."""
-        if self._limiter is not None:
-            self._limiter.acquire()
+        rate = self.rate
+        if rate is None:
+            return self._post(mutation, count)
+        rate.acquire()
+        try:
+            ids = self._post(mutation, count)
+        except ApiThrottled:
+            rate.on_answer(throttled=True)
+            raise
+        rate.on_answer(throttled=False)
+        return ids
+
+    def _post(self, mutation: str, count: int) -> list[str]:
         body = b'{"query":' + orjson.dumps(mutation) + b',"variables":{}}'
         try:
             response = self._http.post(self.url, content=body)

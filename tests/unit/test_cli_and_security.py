@@ -77,6 +77,7 @@ def test_bad_setting_exits_3_naming_the_variable() -> None:
         ({"SIGNALS_TIER": "gold"}, "SIGNALS_TIER"),
         ({"SIGNALS_TOPIC_APP_KEYS": "orders"}, "SIGNALS_TOPIC_APP_KEYS"),
         ({"SIGNALS_TOPIC_PATTERN": "(["}, "SIGNALS_TOPIC_PATTERN"),
+        ({"SIGNALS_CONNECT_GROUP_RATE_LIMIT_PER_S": "0"}, "SIGNALS_CONNECT_GROUP_RATE_LIMIT_PER_S"),
     ],
 )
 def test_load_settings_names_the_bad_variable(

@@ -156,3 +156,26 @@ def test_backoff_is_full_jitter_capped_and_honours_retry_after() -> None:
         assert all(0 <= w <= ceiling for w in waits)
         assert max(waits) > ceiling / 4
     assert 5.0 <= backoff.next_delay_s(3, 5.0) <= 5.5
+
+
+def test_throttled_answers_halve_the_paced_rate_and_accepted_ones_restore_it() -> None:
+    """With a cap set, a 429 halves the client's paced rate and accepted answers step it back."""
+    answers = iter([httpx.Response(429), _ok(1), _ok(1)])
+    client = _client(lambda _r: next(answers), request_rate_limit_per_s=1000.0)
+    assert client.rate is not None
+    with pytest.raises(ApiThrottled):
+        client.create_signals([SIGNAL])
+    assert client.rate.rate_per_s == pytest.approx(500.0)
+    client.create_signals([SIGNAL])
+    assert client.rate.rate_per_s == pytest.approx(550.0)
+
+
+def test_the_lower_of_pod_and_group_cap_wins() -> None:
+    """Both caps set: the ceiling is the pod cap when the group share is larger."""
+    client = _client(
+        lambda _r: _ok(1), request_rate_limit_per_s=2.0, connect_group_rate_limit_per_s=100.0
+    )
+    assert client.rate is not None
+    client.rate.set_share(1, 2)
+    assert client.rate.ceiling_per_s == 2.0
+    assert _client(lambda _r: _ok(1)).rate is None
