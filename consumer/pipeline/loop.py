@@ -170,6 +170,7 @@ class Pipeline(KafkaEdge, Observation):
             dlq_topic_config,
             producer_config,
         )
+        from consumer.pipeline.group_rate import GroupShare, metadata_counts, subscribed_partitions
         from consumer.signals.graphql_literal import encode_input
         from consumer.translate import Translator
 
@@ -180,6 +181,7 @@ class Pipeline(KafkaEdge, Observation):
                 "SIGNALS_TOPICS or SIGNALS_TOPIC_PATTERN is required", setting="SIGNALS_TOPICS"
             )
         metrics, health = Metrics(), _health_state(s)
+        share: GroupShare | None = None
         closers: list[Callable[[], object]] = []
         try:
             port = None
@@ -197,6 +199,7 @@ class Pipeline(KafkaEdge, Observation):
                 closers.append(translator.close)
                 translate = translator.translate
                 fast = translator.fast_path.literal if translator.fast_path else None
+            client: ConnectClient | None = None
             if send is None:
                 client = ConnectClient(s)
                 closers.append(client.close)
@@ -211,8 +214,17 @@ class Pipeline(KafkaEdge, Observation):
                     bound[0].producer_error(err)
 
             conf = consumer_config(s, extra={"on_commit": on_commit})
+            consumer = Consumer(conf)
+            if client is not None and client.rate is not None and s.connect_group_rate_limit_per_s:
+                share = GroupShare(
+                    client.rate,
+                    lambda: subscribed_partitions(
+                        metadata_counts(consumer), s.topics, s.topic_pattern
+                    ),
+                )
+                closers.append(share.close)
             parts = Parts(
-                consumer=cast("KafkaConsumer", Consumer(conf)),
+                consumer=cast("KafkaConsumer", consumer),
                 producer=Producer(producer_config(s, extra={"error_cb": on_producer_error})),
                 translate=translate,
                 send=send,
@@ -229,6 +241,8 @@ class Pipeline(KafkaEdge, Observation):
             raise
         pipeline = cls(s, parts, until_idle_s=until_idle_s, max_events=max_events, health=health)
         bound.append(pipeline)
+        if share is not None:
+            pipeline.rebalance.on_change = share.update
         return pipeline
 
     # --- the loop -----------------------------------------------------------------------------

@@ -66,6 +66,12 @@ class RebalanceHandler:
         self.deadline: float | None = None
         #: monotonic time of the last assignment change (``--until-idle`` waits for calm)
         self.last_change = time.monotonic()
+        #: told the number of assigned partitions after every change (the group rate share)
+        self.on_change: Callable[[int], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(len(self._engine.assigned))
 
     def on_assign(self, consumer: Any, partitions: list[Any]) -> None:
         """Take the new partitions (assigning them first, so they can be paused)."""
@@ -79,6 +85,7 @@ class RebalanceHandler:
             partitions=sorted(f"{t}[{p}]" for t, p in keys(partitions)),
             total=len(self._engine.assigned),
         )
+        self._changed()
 
     def on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
         """Settle, commit and forget the revoked partitions."""
@@ -93,6 +100,7 @@ class RebalanceHandler:
             self._engine.forget(revoked)
         self._log.info("partitions_revoked", partitions=sorted(f"{t}[{p}]" for t, p in revoked))
         _unassign(consumer, partitions)
+        self._changed()
 
     def on_lost(self, consumer: Any, partitions: list[Any]) -> None:
         """Forget lost partitions without committing."""
@@ -100,3 +108,4 @@ class RebalanceHandler:
         self._engine.forget(lost)
         self._log.warning("partitions_lost", partitions=sorted(f"{t}[{p}]" for t, p in lost))
         _unassign(consumer, partitions)
+        self._changed()
