@@ -114,6 +114,8 @@ class OutcomeHandling:
         else:
             assert isinstance(err, RetryableError)
             self._retry_later(job, err)
+        if self.auth_failed_since is not None and _key_was_accepted(err):
+            self._key_accepted_again()  # after the action: a stop's pauses never flicker
 
     def _accepted(self, job: Job, verdict: Verdict) -> None:
         chunk = job.advance()
@@ -146,10 +148,6 @@ class OutcomeHandling:
         for topic, count in by_topic.items():  # once per topic, not per signal
             self.metrics.delivered.inc(topic, count)
         self.pauses.remove(job.holds, f"job:{job.id}")
-        if self.auth_failed_since is not None:
-            self.auth_failed_since = None
-            self.pauses.remove_everywhere("auth")
-            self.log.info("api_key_accepted_again")
         if self.query_refused_since is not None:
             self.query_refused_since = None
             self.pauses.remove_everywhere("api_query")
@@ -257,6 +255,11 @@ class OutcomeHandling:
             self.pauses.add(self.assigned, "api_query")
         self.retries.add(now + self._delay(job.attempt, None), job)
 
+    def _key_accepted_again(self) -> None:
+        self.auth_failed_since = None
+        self.pauses.remove_everywhere("auth")
+        self.log.info("api_key_accepted_again")
+
     def lift_stop_pauses(self) -> None:
         """Lift the pauses of every stop (``auth`` and ``api_query``: both may be active) so
         that records arrive to probe with; the stop holds until a probe is accepted."""
@@ -270,6 +273,18 @@ class OutcomeHandling:
         if self.query_refused_since is not None:
             return "api_query"
         return None
+
+
+def _key_was_accepted(err: BaseException | None) -> bool:
+    """True when the answer proves the API key was accepted: ids came back, or the API judged
+    the mutation (refused its document, rejected its signals).
+
+    Assumes (undocumented) that Connect checks the key before it reads the query, as GraphQL
+    gateways do: reference section 1's anonymous request got ``Unauthorized``, not a query
+    error. Throttling, 5xx, a transport failure or an unrecognised answer prove nothing: a
+    gateway may give them before the key is looked at.
+    """
+    return err is None or isinstance(err, ApiQueryRejected | PermanentError | SignalIdsMismatch)
 
 
 def _cause(err: BaseException | None) -> str | None:

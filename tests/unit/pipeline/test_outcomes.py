@@ -393,3 +393,27 @@ def test_a_one_partition_topic_with_a_lone_bad_literal_probes_with_its_next_reco
     assert engine.not_ready_reason() is None
     assert [headers(r)["__connect.errors.offset"] for r in producer.records] == [b"0"]
     assert engine.tracker.commit_positions() == {A: 4}
+
+
+def test_a_query_refusal_after_a_refused_key_clears_the_key_state() -> None:
+    """A probe of a refused key refused as a document proves the key works: the stop is the
+    query's (ready reason, exit code), no longer the key's."""
+    key_ok = {"on": False}
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if not key_ok["on"]:
+            error = {"message": "Unauthorized", "extensions": {"code": "401"}}
+            return 200, {"errors": [error]}
+        error = {"message": "Cannot query field", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+        return 400, {"errors": [error]}
+
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), clock=clock, batch_max_signals=1)
+    feed(engine, A, range(1))
+    pump(engine)
+    assert engine.not_ready_reason() == "api_key_refused"
+    key_ok["on"] = True
+    wait_out(engine, clock, 5)
+    assert engine.auth_failed_since is None
+    assert engine.not_ready_reason() == "api_query_rejected"
+    assert engine.pauses.holding("auth") == []
