@@ -13,6 +13,8 @@
   which Connect may discard after answering 200: ``total``, ``by_field``
   (``"pageView.url": 3``) and ``recent`` (the last :data:`RECENT` such signals: ``signalId``,
   ``signalType``, ``missing``).
+* ``requests_per_second``: GraphQL requests of any outcome by wall-clock second (``"1764504000":
+  12``), the last :data:`PER_SECOND_WINDOW` seconds that had any (a rate cap is measured here).
 * ``faults``: injected faults by kind (``throttle``, ``rate_limit``, ``gateway_timeout``,
   ``error``, ``unavailable``, ``timeout``, ``outage``, ``latency``).
 
@@ -23,10 +25,15 @@ are not counted as received.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
+from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["RECENT", "Stats"]
+__all__ = ["PER_SECOND_WINDOW", "RECENT", "Stats"]
+
+#: How many seconds of ``requests_per_second`` the counters keep.
+PER_SECOND_WINDOW: Final = 600
 
 #: How many "may be discarded" signals the counters remember one by one.
 RECENT: Final = 50
@@ -35,8 +42,10 @@ RECENT: Final = 50
 class Stats:
     """Thread-safe counters; :meth:`snapshot` is the JSON of ``GET /admin/stats``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
+        self._per_second: dict[int, int] = {}
         self._requests: Counter[str] = Counter()
         self._signals: Counter[str] = Counter()
         self._reasons: Counter[str] = Counter()
@@ -58,13 +67,18 @@ class Stats:
                 self._doubtful,
             ):
                 counter.clear()
+            self._per_second.clear()
             self._doubtful_total = 0
             self._recent.clear()
 
     def request(self, outcome: str) -> None:
         """Count one GraphQL request by ``outcome``."""
+        second = int(self._clock())
         with self._lock:
             self._requests[outcome] += 1
+            self._per_second[second] = self._per_second.get(second, 0) + 1
+            if len(self._per_second) > PER_SECOND_WINDOW:
+                del self._per_second[min(self._per_second)]
 
     def fault(self, kind: str) -> None:
         """Count one injected fault of ``kind``."""
@@ -110,6 +124,7 @@ class Stats:
             return {
                 "requests": dict(self._requests),
                 "requests_total": sum(self._requests.values()),
+                "requests_per_second": {str(k): v for k, v in sorted(self._per_second.items())},
                 "mutations": {
                     "accepted": self._mutations["accepted"],
                     "rejected": self._mutations["rejected"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connect_sandbox.stats import PER_SECOND_WINDOW, Stats
 from tests.sandbox.helpers import Client, golden_input, mutation
 
 
@@ -80,3 +81,22 @@ def test_page_escapes_html(client: Client) -> None:
 def test_unknown_contact_page_is_404(client: Client) -> None:
     """GET /contacts/<unknown> is a 404 page."""
     assert client.http.get("/contacts/nope").status_code == 404
+
+
+def test_requests_per_second_counts_every_request_by_clock_second() -> None:
+    """Requests of any outcome count under their wall-clock second; old seconds fall out."""
+    now = [1000.2]
+    stats = Stats(clock=lambda: now[0])
+    stats.request("ok")
+    stats.request("throttled")
+    now[0] = 1001.9
+    stats.request("ok")
+    assert stats.snapshot()["requests_per_second"] == {"1000": 2, "1001": 1}
+    for second in range(PER_SECOND_WINDOW):
+        now[0] = 2000.0 + second
+        stats.request("ok")
+    per_second = stats.snapshot()["requests_per_second"]
+    assert len(per_second) == PER_SECOND_WINDOW
+    assert "1000" not in per_second
+    stats.reset()
+    assert stats.snapshot()["requests_per_second"] == {}
