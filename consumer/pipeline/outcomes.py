@@ -249,6 +249,7 @@ class OutcomeHandling:
             job.holds |= {item.tp for item in fresh}
         else:
             job.chunks.rotate(-1)
+        job.fresh_limits()
         if lone and not fresh:
             self.lift_stop_pauses()
         else:

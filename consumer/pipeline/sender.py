@@ -73,9 +73,15 @@ class Job:
         chunk = self.chunks.popleft()
         self.attempt = 0
         self.cause = None
+        self.fresh_limits()
+        return chunk
+
+    def fresh_limits(self) -> None:
+        """Another chunk became the current one: its retry limits (unrecognised answers,
+        elapsed time) are its own. The attempt count goes on: it paces a stop's probes, and a
+        failure of another cause starts it again anyway (``policy.next_attempt``)."""
         self.unknown_answers = 0
         self.window = RetryWindow()
-        return chunk
 
     def drop(self, tps: set[TopicPartitionKey]) -> None:
         """Forget the items of ``tps`` (revoked or lost partitions)."""

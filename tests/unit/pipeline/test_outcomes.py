@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
+import pytest
 
 from consumer.connect.classify import classify_response
 from consumer.pipeline.engine import Engine
@@ -417,3 +418,47 @@ def test_a_query_refusal_after_a_refused_key_clears_the_key_state() -> None:
     assert engine.auth_failed_since is None
     assert engine.not_ready_reason() == "api_query_rejected"
     assert engine.pauses.holding("auth") == []
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (["NEW_CODE", "NEW_CODE"], "NEW_CODE"),  # its own bound of unrecognised answers
+        (["503"] * 4, "503"),  # its own SIGNALS_RETRY_MAX_ELAPSED_S window
+    ],
+)
+def test_a_probe_rotated_in_after_a_query_refusal_has_its_own_retry_limits(
+    first: list[str], then: str
+) -> None:
+    """A lone signal fails transiently, then is refused as a document: the queued signal that
+    probes next has retry limits of its own (before: it inherited the suspect's and was
+    dead-lettered at its first failure)."""
+    script = {"c-0": [*first, "GRAPHQL_PARSE_FAILED"], "c-1": [then]}
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        left = script.get(contacts[0]) if len(contacts) == 1 else None
+        if not left:
+            return 200, OK
+        code = left.pop(0)
+        if code == "503":
+            return 503, {"message": "Service Unavailable"}
+        status = 400 if code.startswith("GRAPHQL") else 200
+        return status, {"errors": [{"message": "no", "extensions": {"code": code}}]}
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(
+        connect(answer),
+        producer,
+        clock,
+        batch_max_signals=1,
+        max_in_flight_mutations=1,
+        unknown_error_max_attempts=3,
+        retry_max_elapsed_s=5,
+    )
+    feed(engine, A, range(2))
+    pump(engine)
+    wait_out(engine, clock, 20)
+    assert producer.records == []
+    assert engine.not_ready_reason() is None
+    assert engine.tracker.commit_positions() == {A: 2}
