@@ -144,12 +144,12 @@ class Engine(OutcomeHandling):
             except RetryableError as exc:
                 self._registry_down(tp, offset, exc)
                 return False  # consumed again after the seek back: counted then
+            if self._registry_attempts:  # the registry answered (a dead letter too)
+                self._registry_attempts.pop(tp, None)
         self.metrics.events_consumed.inc(topic)
         if isinstance(done, PermanentError):
             self.dead_letter(done, msg, epoch)
             return True
-        if self._registry_attempts:
-            self._registry_attempts.pop(tp, None)
         self.batcher.add(Item(tp, offset, epoch, msg, done.literal, self._clock()))
         return True
 

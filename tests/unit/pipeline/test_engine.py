@@ -9,7 +9,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from consumer.errors import ApiAuthError, ApiThrottled, BatchRejected, RegistryUnavailable
+from consumer.errors import (
+    ApiAuthError,
+    ApiThrottled,
+    BatchRejected,
+    PermanentError,
+    RegistryUnavailable,
+)
 from consumer.signals.model import Signal
 from consumer.types import KafkaMessage
 
@@ -245,6 +251,32 @@ def test_registry_outage_pauses_seeks_back_and_resumes() -> None:
         engine.on_message(FakeMessage("t", 0, offset))
     pump(engine)
     assert engine.tracker.commit_positions() == {A: 4}
+
+
+def test_a_registry_answer_that_dead_letters_starts_the_next_outage_at_the_first_backoff() -> None:
+    """Two outages at offset 0, then the registry answers (the schema is unknown: dead letter);
+    the next outage waits a first backoff again, not a third."""
+    answers = ["down", "down", "unknown", "down"]
+    attempts: list[int] = []
+
+    def translate(msg: KafkaMessage) -> Signal:
+        answer = answers.pop(0)
+        if answer == "down":
+            raise RegistryUnavailable("registry down")
+        raise PermanentError("schema 7 not found", raw=msg)
+
+    def delay(attempt: int, retry_after: float | None) -> float:
+        attempts.append(attempt)
+        return 1.0
+
+    clock = Clock()
+    engine, _ = make_engine(ScriptedSender(), clock=clock, translate=translate, delay=delay)
+    engine.on_assign([A])
+    for offset in (0, 0, 0, 1):  # each time the partition is sought back to it
+        engine.on_message(FakeMessage("t", 0, offset))
+        clock.now += 1.0
+        engine.run_due()
+    assert attempts == [1, 2, 1]
 
 
 def test_settle_commits_finished_and_forget_drops_rest() -> None:
