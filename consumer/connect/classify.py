@@ -51,7 +51,8 @@ rows 1 to 3 (401/403, 429, 5xx) always win.
 
 Codes are read from ``extensions.code`` and ``extensions.status`` of every error, upper-cased.
 An error's ``path`` "starts with createSignals" when its first element is ``createSignals``.
-Messages are cut to 500 characters before they travel in an error.
+Messages are cut to about 500 characters (:func:`consumer.text.clip`: head and tail, never
+splitting an address) before they travel in an error.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ from consumer.errors import (
     BatchRejected,
     SignalIdsMismatch,
 )
+from consumer.text import clip
 
 __all__ = ["MUTATION", "classify_response"]
 
@@ -86,11 +88,8 @@ _QUERY = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
 _INPUT = frozenset(
     {"400", "422", "BAD_USER_INPUT", "INVALID_ATTRIBUTE_VALUE", "ATTRIBUTE_NOT_DEFINED"}
 )
+#: Longest API message an error carries (``clip``: head and tail around a marker).
 _EXCERPT = 500
-
-
-def _excerpt(text: str) -> str:
-    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
 
 
 def _violations(errors: list[dict[str, Any]]) -> dict[int, str]:
@@ -103,7 +102,7 @@ def _violations(errors: list[dict[str, Any]]) -> dict[int, str]:
             if not isinstance(item, dict) or not isinstance(item.get("index"), int):
                 continue
             where = item.get("field")
-            reason = _excerpt(str(item.get("reason") or error.get("message") or "rejected"))
+            reason = clip(str(item.get("reason") or error.get("message") or "rejected"), _EXCERPT)
             text = f"{where}: {reason}" if where else reason
             index = int(item["index"])
             found[index] = f"{found[index]}; {text}" if index in found else text
@@ -155,7 +154,7 @@ def _raise_for_errors(
 ) -> None:
     codes = set().union(*(_codes(e) for e in errors))
     first = errors[0]
-    message = _excerpt(str(first.get("message") or "error"))
+    message = clip(str(first.get("message") or "error"), _EXCERPT)
     if codes & _AUTH:  # row 1
         raise ApiAuthError(f"the Connect API refused the API key: {message}")
     if codes & _THROTTLED or (not codes and _has_rate_limit(doc, errors)):  # row 2
@@ -167,7 +166,7 @@ def _raise_for_errors(
     query = [e for e in errors if _codes(e) & _QUERY and not _on_mutation(e)]
     if query and not on_mutation:  # row 4
         code = sorted(_codes(query[0]) & _QUERY)[0]
-        text = _excerpt(str(query[0].get("message") or code))
+        text = clip(str(query[0].get("message") or code), _EXCERPT)
         raise ApiQueryRejected(
             f"the API refused the mutation itself ({code}): {text}", api_code=code
         )
@@ -182,10 +181,10 @@ def _raise_for_errors(
         category = ext.get("category") if isinstance(ext, dict) else None
         raw_code = ext.get("code") if isinstance(ext, dict) else None
         raise BatchRejected(
-            _excerpt(str(chosen.get("message") or "rejected")),
+            clip(str(chosen.get("message") or "rejected"), _EXCERPT),
             _violations(errors),
             api_code=None if raw_code is None else str(raw_code),
-            category=None if category is None else _excerpt(str(category)),
+            category=None if category is None else clip(str(category), _EXCERPT),
         )
     code_text = sorted(codes)[0] if codes else None
     raise ApiUnrecognised(  # row 6
@@ -228,20 +227,18 @@ def classify_response(
         )
     if status >= 500:  # row 3
         raise ApiUnavailable(
-            f"server error (HTTP {status}): {_excerpt(body.decode(errors='replace'))}",
+            f"server error (HTTP {status}): {clip(body.decode(errors='replace'), _EXCERPT)}",
             retry_after_s=parse_retry_after(retry_after),
         )
     doc = _json(body)
     if not isinstance(doc, dict) or not ("data" in doc or "errors" in doc):
+        text = clip(body.decode(errors="replace"), _EXCERPT)
         if status == 413:  # row 5
-            raise BatchRejected(f"HTTP 413: {_excerpt(body.decode(errors='replace'))}")
+            raise BatchRejected(f"HTTP 413: {text}")
         if status in (400, 422):  # row 6
-            text = _excerpt(body.decode(errors="replace"))
             raise ApiUnrecognised(f"HTTP {status}: {text}", api_error=text, api_code=str(status))
         kind = "not JSON" if doc is None else "not a GraphQL answer"  # row 3
-        raise ApiUnavailable(
-            f"HTTP {status} with a body that is {kind}: {_excerpt(body.decode(errors='replace'))}"
-        )
+        raise ApiUnavailable(f"HTTP {status} with a body that is {kind}: {text}")
     errors = _error_list(doc)
     if errors and not _has_signal_ids(doc):  # with signalIds: a partial result, rows 7-9
         _raise_for_errors(status, doc, errors, retry_after)
