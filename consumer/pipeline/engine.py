@@ -403,18 +403,12 @@ class Engine(OutcomeHandling):
             and self.dlq.outstanding == 0
         )
 
-    def backoff_active(self) -> bool:
-        """True while a mutation or dead-letter write waits for its retry."""
-        return any(not isinstance(w, RegistryRetry) for w in self.retries.items()) or bool(
-            self.awaiting
-        )
-
     def not_ready_reason(self) -> str | None:
         """Why ``/readyz`` fails, or None when ready ("joined and able to work").
 
         A retry waiting for its backoff is not "not ready": Connect throttling or down for a
         while is an outage every pod shares, and a readiness that flapped with it would stall
-        rollouts for nothing (``backoff_active`` still tells whether one waits).
+        rollouts for nothing (``retries`` still tells whether one waits).
         """
         if self.auth_failed_since is not None:
             return "api_key_refused"

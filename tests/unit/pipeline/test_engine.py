@@ -16,6 +16,7 @@ from consumer.errors import (
     PermanentError,
     RegistryUnavailable,
 )
+from consumer.pipeline.sender import Job
 from consumer.signals.model import Signal
 from consumer.types import KafkaMessage
 
@@ -123,7 +124,8 @@ def test_throttled_batch_is_resent_after_retry_after() -> None:
     feed(engine, A, range(3))
     pump(engine)
     assert ("pause", [A]) in calls
-    assert engine.backoff_active()  # a retry waits; readiness is not affected by it
+    assert [type(w) for w in engine.retries.items()] == [Job]  # the batch waits for its retry
+    assert engine.not_ready_reason() is None  # readiness is not affected by it
     assert engine.tracker.commit_positions() == {}  # nothing finished: nothing to commit
     clock.now += 2.9
     pump(engine)
