@@ -211,6 +211,34 @@ class SchemaRegistry:
             self._subjects[schema_id] = names
             return names
 
+    def list_subjects(self) -> list[str]:
+        """Every subject of the registry (``GET /subjects``; ``signals-consumer check``).
+        RegistryUnavailable when it does not answer with a list."""
+        try:
+            body = self._get_json("subjects")
+        except _NotFound as exc:
+            raise RegistryUnavailable(
+                f"schema registry answered 404 to GET /subjects ({exc}); "
+                "check SIGNALS_SCHEMA_REGISTRY_URL"
+            ) from exc
+        if not isinstance(body, list):
+            raise RegistryUnavailable("schema registry answered GET /subjects with no list")
+        return [str(subject) for subject in body]
+
+    def latest_schema(self, subject: str) -> Any:
+        """The parsed JSON schema text of ``subject``'s latest version, or None when the
+        registry has none (deleted, or not Avro)."""
+        try:
+            body = self._get_json(f"subjects/{quote(subject, safe='')}/versions/latest")
+        except _NotFound:
+            return None
+        if not isinstance(body, dict) or body.get("schemaType", "AVRO") != "AVRO":
+            return None
+        try:
+            return json.loads(str(body.get("schema", "")))
+        except ValueError:
+            return None
+
     def close(self) -> None:
         """Close the HTTP client (background fetches are abandoned, not waited for)."""
         if self._pool is not None:

@@ -9,7 +9,15 @@ import typer
 __all__ = ["register_all"]
 
 #: Modules under consumer.commands that add commands; each has ``register(app: typer.Typer)``.
-_MODULES = ("config_cmd", "run_cmd", "replay_cmd", "offsets_cmd", "dlq_cmd", "sandbox_cmd")
+_MODULES = (
+    "config_cmd",
+    "check_cmd",
+    "run_cmd",
+    "replay_cmd",
+    "offsets_cmd",
+    "dlq_cmd",
+    "sandbox_cmd",
+)
 
 
 def register_all(app: typer.Typer) -> None:
