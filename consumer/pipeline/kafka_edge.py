@@ -8,17 +8,18 @@ the loop; only the positions the broker accepted are recorded as committed.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from consumer.errors import ExitCode
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import TopicPartitionKey
-from consumer.types import KafkaConsumer
+from consumer.types import KafkaConsumer, TopicPartition
 
 if TYPE_CHECKING:
     from confluent_kafka import KafkaError
+    from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 __all__ = ["KafkaEdge"]
 
@@ -56,7 +57,7 @@ class KafkaEdge:
             return False
         return True
 
-    def _offsets(self, positions: Mapping[TopicPartitionKey, int]) -> list[Any]:
+    def _offsets(self, positions: Mapping[TopicPartitionKey, int]) -> list[KafkaTopicPartition]:
         from confluent_kafka import TopicPartition
 
         return [TopicPartition(t, p, o) for (t, p), o in positions.items()]
@@ -112,7 +113,7 @@ class KafkaEdge:
             return
         self.engine.tracker.mark_committed(positions)
 
-    def _on_commit(self, err: Any, partitions: list[Any]) -> None:
+    def _on_commit(self, err: KafkaError | None, partitions: Sequence[TopicPartition]) -> None:
         """The answer to an asynchronous commit: the partitions it refused (all of them on an
         overall error, else those with their own error) are committed again next interval."""
         refused = list(partitions) if err is not None else [p for p in partitions if p.error]

@@ -12,12 +12,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from consumer.logs import get_logger
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.offsets import TopicPartitionKey
+from consumer.types import AssigningConsumer, TopicPartition
+
+if TYPE_CHECKING:
+    from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 __all__ = ["RebalanceHandler", "keys"]
 
@@ -25,12 +29,12 @@ __all__ = ["RebalanceHandler", "keys"]
 CommitFn = Callable[[dict[TopicPartitionKey, int]], bool]
 
 
-def keys(partitions: list[Any]) -> set[TopicPartitionKey]:
+def keys(partitions: Iterable[TopicPartition]) -> set[TopicPartitionKey]:
     """``TopicPartition`` objects -> ``(topic, partition)`` keys."""
     return {(tp.topic, tp.partition) for tp in partitions}
 
 
-def _unassign(consumer: Any, partitions: list[Any]) -> None:
+def _unassign(consumer: AssigningConsumer, partitions: list[KafkaTopicPartition]) -> None:
     from confluent_kafka import KafkaException
 
     if not partitions:
@@ -44,7 +48,7 @@ def _unassign(consumer: Any, partitions: list[Any]) -> None:
             get_logger("rebalance").debug("unassign_skipped", error=str(exc))
 
 
-def _assign(consumer: Any, partitions: list[Any]) -> None:
+def _assign(consumer: AssigningConsumer, partitions: list[KafkaTopicPartition]) -> None:
     from confluent_kafka import KafkaException
 
     try:
@@ -73,7 +77,7 @@ class RebalanceHandler:
         if self.on_change is not None:
             self.on_change(len(self._engine.assigned))
 
-    def on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+    def on_assign(self, consumer: AssigningConsumer, partitions: list[KafkaTopicPartition]) -> None:
         """Take the new partitions (assigning them first, so they can be paused)."""
         self.generations += 1
         self.last_change = time.monotonic()
@@ -87,7 +91,7 @@ class RebalanceHandler:
         )
         self._changed()
 
-    def on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+    def on_revoke(self, consumer: AssigningConsumer, partitions: list[KafkaTopicPartition]) -> None:
         """Settle, commit and forget the revoked partitions."""
         self.last_change = time.monotonic()
         revoked = keys(partitions) & self._engine.assigned
@@ -102,7 +106,7 @@ class RebalanceHandler:
         _unassign(consumer, partitions)
         self._changed()
 
-    def on_lost(self, consumer: Any, partitions: list[Any]) -> None:
+    def on_lost(self, consumer: AssigningConsumer, partitions: list[KafkaTopicPartition]) -> None:
         """Forget lost partitions without committing."""
         lost = keys(partitions)
         self._engine.forget(lost)

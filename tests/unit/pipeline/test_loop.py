@@ -43,6 +43,15 @@ class FakeConsumer:
     def incremental_assign(self, partitions: list[TopicPartition]) -> None:
         return None
 
+    def incremental_unassign(self, partitions: list[TopicPartition]) -> None:
+        return None
+
+    def assign(self, partitions: list[TopicPartition]) -> None:
+        return None
+
+    def unassign(self) -> None:
+        return None
+
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Msg]:
         if not self.assigned:
             self.assigned = True
