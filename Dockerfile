@@ -4,7 +4,8 @@
 # every dependency's); the final stage `runtime` installs them into a venv without a compiler,
 # pip cache or source tree, and runs as the numeric non-root user 10001. The Connect sandbox is
 # not in it: `docker build --target sandbox` makes a separate image of the stand-in
-# (connect_sandbox/ and its `sandbox` extra), which docker-compose.yml uses.
+# (connect_sandbox/ and its `sandbox` extra), and `--target tools` one of the sample producer;
+# docker-compose.yml uses both.
 
 ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
@@ -55,6 +56,29 @@ USER 10001:10001
 EXPOSE 8080
 ENTRYPOINT ["signals-consumer"]
 CMD ["sandbox", "--host", "0.0.0.0"]
+
+# `docker build --target tools`: dev/sample_producer.py (docker-compose.yml's producer), sample
+# Avro events through confluent-kafka's AvroSerializer. Its serdes extras (authlib, avro,
+# requests, ...) are needed by neither the consumer nor the sandbox, so they get an image of
+# their own, from their own lock, without the consumer's wheel.
+FROM ${PYTHON_IMAGE} AS tools
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH
+COPY requirements-tools.lock /tmp/
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --require-hashes -r /tmp/requirements-tools.lock \
+    && groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin app
+WORKDIR /app
+COPY dev/__init__.py dev/sample_producer.py ./dev/
+COPY schemas ./schemas
+USER 10001:10001
+CMD ["python", "-m", "dev.sample_producer", "--help"]
 
 FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="connect-signals-consumer" \

@@ -22,11 +22,14 @@ from typing import Any
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
-from confluent_kafka.schema_registry import SchemaRegistryClient, record_subject_name_strategy
-from confluent_kafka.schema_registry.avro import AvroSerializer
-from confluent_kafka.serialization import MessageField, SerializationContext
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from rich.console import Console
 from rich.table import Table
+
+if __package__ in {None, ""}:  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dev.sample_producer import SAMPLES, avro_serializer, sample_event
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "signals-consumer"
@@ -41,48 +44,7 @@ API_KEY = os.environ.get("DEMO_API_KEY", "demo-api-key")
 APP_KEY = os.environ.get("DEMO_APP_KEY", "demo-app")
 PER_TYPE = 25
 
-#: schema file -> fields of one valid event (besides the common ones)
-SAMPLES: dict[str, dict[str, Any]] = {
-    "add_to_cart_event": {
-        "currency": "EUR",
-        "productId": "SKU-1001",
-        "productName": "Trail Shoe",
-        "itemQuantity": 1,
-        "unitPrice": 89.5,
-        "productCategory": "Shoes / Running",
-    },
-    "order_event": {"orderId": "ORD-7788", "currency": "USD", "orderValue": 134.6},
-    "page_view_event": {"url": "https://shop.example/help", "pageCategory": "support"},
-    "product_view_event": {
-        "productId": "SKU-1001",
-        "unitPrice": 89.5,
-        "currency": "EUR",
-        "productName": "Trail Shoe",
-    },
-    "on_site_search_event": {"searchTerm": "waterproof sandals", "numberOfResults": 0},
-    "error_event": {
-        "errorIdentifier": "PAY-402",
-        "errorText": "Card declined",
-        "errorType": "user",
-    },
-    "product_configuration_event": {
-        "productId": "SKU-1001",
-        "productName": "Trail Shoe",
-        "configurationType": "size",
-    },
-}
-
 console = Console()
-
-
-def _event(n: int, fields: dict[str, Any], **identity: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "eventId": f"demo-{n}",
-        "eventTime": int(time.time() * 1000),
-        "sessionId": f"session-{n % 7}",
-        "attributes": {"source": "demo"},
-    }
-    return {**base, **(identity or {"email": f"demo.user{n % 13}@example.com"}), **fields}
 
 
 def _wait_http(url: str, timeout_s: float) -> None:
@@ -106,22 +68,18 @@ def _produce(topic: str) -> tuple[int, Counter[str]]:
     produced, expected = 0, Counter[str]()
     n = 0
     for schema_name, fields in SAMPLES.items():
-        schema = (ROOT / "schemas" / f"{schema_name}.avsc").read_text()
         # several record types share the topic: one subject per record (RecordNameStrategy)
-        serialize = AvroSerializer(
-            registry, schema, conf={"subject.name.strategy": record_subject_name_strategy}
-        )
-        ctx = SerializationContext(topic, MessageField.VALUE)
+        serialize = avro_serializer(registry, schema_name, topic)
         for _ in range(PER_TYPE):
             n += 1
-            event = _event(n, fields)
-            producer.produce(topic, key=event["email"].encode(), value=serialize(event, ctx))
+            event = sample_event(n, fields)
+            producer.produce(topic, key=event["email"].encode(), value=serialize(event))
             produced += 1
         if schema_name == "add_to_cart_event":  # two invalid e-mail addresses
             for bad in ("not-an-email", "also@bad"):
                 n += 1
-                event = _event(n, fields, email=bad)
-                producer.produce(topic, key=b"bad-email", value=serialize(event, ctx))
+                event = sample_event(n, fields, email=bad)
+                producer.produce(topic, key=b"bad-email", value=serialize(event))
                 produced += 1
                 expected["invalid_signal"] += 1
     for raw in (b"garbage bytes, not Avro", b"\x01\x02\x03"):

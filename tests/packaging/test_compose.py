@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +99,60 @@ def test_values_set_config_is_valid(values_file: Path) -> None:
         # Credentials come from the Secret in the cluster; stand-ins satisfy the model here.
         fields |= {"kafka_sasl_username": "user", "kafka_sasl_password": "secret"}
     Settings.model_validate(fields)
+
+
+def _dockerfile_stages() -> set[str]:
+    """Names of the Dockerfile's stages (``FROM ... AS name``)."""
+    text = (ROOT / "Dockerfile").read_text()
+    return set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", text, flags=re.MULTILINE | re.IGNORECASE))
+
+
+def test_compose_producer_builds_a_dockerfile_target() -> None:
+    """The producer builds a target the Dockerfile defines and starts after broker and registry."""
+    producer = _compose()["services"]["producer"]
+    assert producer["build"]["dockerfile"] == "Dockerfile"
+    assert producer["build"]["target"] in _dockerfile_stages()
+    assert producer["build"]["target"] == "tools"
+    depends = producer["depends_on"]
+    assert depends["kafka"]["condition"] == "service_healthy"
+    assert depends["topics"]["condition"] == "service_completed_successfully"
+    assert depends["schema-registry"]["condition"] == "service_healthy"
+
+
+def test_compose_producer_writes_where_the_consumer_reads() -> None:
+    """The producer's command runs dev/sample_producer.py against the consumer's topic and stack."""
+    from dev.sample_producer import parse_args
+
+    services = _compose()["services"]
+    command = services["producer"]["command"]
+    assert command[:3] == ["python", "-m", "dev.sample_producer"]
+    assert (ROOT / "dev" / "sample_producer.py").is_file()
+    args = parse_args(command[3:])
+    env = _environment(services["consumer"])
+    assert args.topic == env["SIGNALS_TOPICS"]
+    assert args.bootstrap_servers == env["SIGNALS_KAFKA_BOOTSTRAP_SERVERS"]
+    assert args.registry_url == env["SIGNALS_SCHEMA_REGISTRY_URL"]
+    assert args.count == 0, "a Docker user should see events keep flowing"
+
+
+def test_tools_stage_carries_the_producer() -> None:
+    """The tools stage copies the module and schemas/ it reads and installs its hashed lock."""
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    tools = text[text.index(" AS tools") : text.index(" AS runtime")]
+    assert "COPY dev/__init__.py dev/sample_producer.py ./dev/" in tools
+    assert "COPY schemas ./schemas" in tools
+    assert "--require-hashes -r /tmp/requirements-tools.lock" in tools
+
+
+def test_sample_producer_help_runs() -> None:
+    """`python -m dev.sample_producer --help` runs from the repository root (as in the image)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "dev.sample_producer", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--bootstrap-servers" in proc.stdout
