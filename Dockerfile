@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 # connect-signals-consumer: `signals-consumer run` (default) or any other runtime subcommand.
-# Stage `build` builds the wheels (ours without the sandbox, the native fast path's with Rust,
-# every dependency's); the final stage `runtime` installs them into a venv without a compiler,
-# pip cache or source tree, and runs as the numeric non-root user 10001. The Connect sandbox is
-# not in it: `docker build --target sandbox` makes a separate image of the stand-in
-# (connect_sandbox/ and its `sandbox` extra), and `--target tools` one of the sample producer;
-# docker-compose.yml uses both.
+# Stage `build` fetches the dependencies' wheels, pinned and hash-checked by requirements.lock
+# (`make lock`), and builds ours (without the sandbox) and the native fast path's (Rust); the
+# final stage `runtime` installs them into a venv without a compiler, pip cache or source tree,
+# and runs as the numeric non-root user 10001. The Connect sandbox is not in it: `docker build
+# --target sandbox` makes a separate image of the stand-in (connect_sandbox/ and its `sandbox`
+# extra), and `--target tools` one of the sample producer; docker-compose.yml uses both.
 
 ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
 ARG RUST_IMAGE=rust:1.95-slim-bookworm
@@ -27,11 +27,13 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml setup.py MANIFEST.in README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md requirements.lock ./
+# the dependencies exactly as locked (`make lock`: pinned and hash-checked wheels), then ours
+RUN pip download --no-deps --only-binary=:all: --require-hashes -r requirements.lock --dest /wheels
 COPY consumer ./consumer
 COPY schemas ./schemas
 COPY native ./native
-RUN pip wheel --wheel-dir /wheels . ./native
+RUN pip wheel --no-deps --wheel-dir /wheels . ./native
 
 FROM build AS build-sandbox
 COPY connect_sandbox ./connect_sandbox
@@ -95,9 +97,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SIGNALS_LOG_FORMAT=json \
     SIGNALS_FAST_PATH=native
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    --mount=type=bind,from=build,source=/src/requirements.lock,target=/tmp/requirements.lock \
     python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-index --find-links=/wheels connect-signals-consumer \
-       signals-native \
+    && /opt/venv/bin/pip install --no-index --find-links=/wheels --require-hashes \
+       -r /tmp/requirements.lock \
+    && /opt/venv/bin/pip install --no-index --find-links=/wheels --no-deps \
+       connect-signals-consumer signals-native \
+    && /opt/venv/bin/pip check \
     && groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
        --shell /usr/sbin/nologin app

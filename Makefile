@@ -13,9 +13,16 @@ NO_CARGO = echo "cargo not found: $@ skips the native fast path (Rust: https://r
 INSTALLED := $(STAMP) $(NATIVE)
 PYTEST_ARGS ?=
 FAULT_EVENTS ?= 200000
+# `make lock`: uv in a throwaway venv under .cache; the image's Python and platform
+LOCK_VENV := .cache/lock
+UV_VERSION := 0.13.8
+LOCK_PYTHON := 3.12
+LOCK_PLATFORM := x86_64-manylinux_2_28
+LOCK_ARGS = --generate-hashes --python-version $(LOCK_PYTHON) --python-platform $(LOCK_PLATFORM) \
+            --no-header --quiet $(if $(UPGRADE),--upgrade)
 
 .PHONY: help venv test test-unit test-integration lint fmt stack-up stack-down stack-status stack-soak \
-        demo sandbox schemas-check faults bench tools browser clean
+        demo sandbox schemas-check faults bench tools browser lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -113,6 +120,20 @@ bench: $(INSTALLED) ## benchmarks; results in bench/RESULTS.md
 	  $(MAKE) --no-print-directory stack-up || exit $$?; \
 	  status=0; PUBLISH_FIGURES=1 $(PY) bench/run.py || status=$$?; \
 	  [ $$was_up = 1 ] || $(MAKE) --no-print-directory stack-down; exit $$status
+
+lock: ## regenerate requirements.lock + requirements-tools.lock, the image's hashed pins (UPGRADE=1 moves them)
+	@test -x $(LOCK_VENV)/bin/uv || { $(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install -q "uv==$(UV_VERSION)"; }
+	$(LOCK_VENV)/bin/uv pip compile pyproject.toml $(LOCK_ARGS) -o requirements.lock
+	echo 'confluent-kafka[avro,schemaregistry]' | \
+	  $(LOCK_VENV)/bin/uv pip compile - -c requirements.lock $(LOCK_ARGS) -o requirements-tools.lock
+	@for f in requirements.lock requirements-tools.lock; do \
+	  { echo "# $$f: hashed pins for the image's pip install --require-hashes (Dockerfile)."; \
+	    [ $$f = requirements.lock ] && echo "# What: pyproject.toml's [project] dependencies (the runtime), direct and transitive." \
+	      || echo "# What: dev/sample_producer.py's confluent-kafka[avro,schemaregistry] (the tools target)."; \
+	    echo "# For: CPython $(LOCK_PYTHON) (the Dockerfile's python:$(LOCK_PYTHON) base), linux x86_64 ($(LOCK_PLATFORM))."; \
+	    echo "# Made by: make lock (uv $(UV_VERSION) pip compile; UPGRADE=1 make lock moves every pin)."; \
+	    cat $$f; } > $$f.new && mv $$f.new $$f; \
+	done
 
 clean: ## remove caches (keeps downloaded jars in .cache)
 	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist *.egg-info
