@@ -2,7 +2,9 @@
 
 The loop (:mod:`consumer.pipeline.loop`) feeds it consumed messages and turns it; it decides
 what to batch, send, retry, dead-letter, pause and commit. Everything runs on the loop thread
-except the HTTP sends (worker pool) - their outcomes come back through a queue.
+except the HTTP sends (worker pool) - their outcomes come back through a queue. Mixed in: the
+send outcomes (:mod:`~consumer.pipeline.outcomes`), dead letters
+(:mod:`~consumer.pipeline.letters`) and registry waits (:mod:`~consumer.pipeline.registry_wait`).
 """
 
 from __future__ import annotations
@@ -10,21 +12,17 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
 from consumer.config import Settings
-from consumer.deadletter import DeadLetter, DeadLetterWriter
-from consumer.errors import (
-    PermanentError,
-    RecordTooLargeError,
-    RetryableError,
-    SchemaPending,
-)
+from consumer.deadletter import DeadLetterWriter
+from consumer.errors import PermanentError, RecordTooLargeError, RetryableError
 from consumer.logs import get_logger
 from consumer.pipeline.batcher import Batcher, Item
+from consumer.pipeline.letters import DeadLetters, TrackedLetter
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.outcomes import OutcomeHandling
+from consumer.pipeline.registry_wait import RegistryRetry, RegistryWaits, SeekFn
 from consumer.pipeline.retry import PartitionsFn, PauseBook, RetrySchedule
 from consumer.pipeline.sender import Job, WorkerPool
 from consumer.translate import Translated, attempt
@@ -44,29 +42,10 @@ __all__ = [
     "SeekFn",
 ]
 
-#: ``(tp, offset) -> succeeded``: move the consumer's fetch position of ``tp`` to ``offset``.
-SeekFn = Callable[[TopicPartitionKey, int], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryRetry:
-    """Resume ``tp`` at ``offset`` after the schema registry was unreachable."""
-
-    tp: TopicPartitionKey
-    offset: int
-
-
-@dataclass(slots=True)
-class TrackedLetter(DeadLetter):
-    """A dead letter of a tracked offset: it finishes (in ``epoch``) on the broker's ack."""
-
-    epoch: int = field(kw_only=True)
-
-
 Work = Job | TrackedLetter | RegistryRetry
 
 
-class Engine(OutcomeHandling):
+class Engine(DeadLetters, RegistryWaits, OutcomeHandling):
     """Offsets, batches, sends, retries, dead letters and pauses of the assigned partitions."""
 
     def __init__(
@@ -153,75 +132,6 @@ class Engine(OutcomeHandling):
         self.batcher.add(Item(tp, offset, epoch, msg, done.literal, self._clock()))
         return True
 
-    def _registry_down(self, tp: TopicPartitionKey, offset: int, exc: RetryableError) -> None:
-        self.tracker.rewind(tp, offset)
-        self.batcher.rewind(tp, offset)
-        for letter in self.retries.drop(
-            lambda w: isinstance(w, TrackedLetter) and w.tp == tp and w.offset >= offset
-        ):
-            self.pauses.remove([tp], f"dlq:{letter.offset}")  # type: ignore[union-attr]
-        self.pauses.add([tp], "registry")
-        self.awaiting[tp] = offset
-        if isinstance(exc, SchemaPending):  # fetched off the loop: resume once it has ended
-            self._schema_waits[tp] = exc.ready
-        else:
-            self._schema_waits.pop(tp, None)
-        attempt = self._registry_attempts[tp] = self._registry_attempts.get(tp, 0) + 1
-        wait = self._delay(attempt, exc.retry_after_s)
-        self.retries.add(self._clock() + wait, RegistryRetry(tp, offset))
-        self.metrics.retries.labels(exc.cause).inc()
-        self.log.warning(
-            "translate_retry_scheduled",
-            cause=exc.cause,
-            topic=tp[0],
-            partition=tp[1],
-            offset=offset,
-            attempt=attempt,
-            retry_in_s=round(wait, 3),
-            error=str(exc),
-        )
-
-    # --- 6. dead letters ----------------------------------------------------------------------
-    def dead_letter(
-        self, err: PermanentError, msg: KafkaMessage, epoch: int, first_ms: int | None = None
-    ) -> None:
-        """Write ``msg`` to the dead-letter topic; its offset finishes on the broker's ack."""
-        now_ms = self._wall_ms()
-        letter = TrackedLetter(err, msg, first_ms or now_ms, epoch=epoch)
-        self.dlq.write(letter, now_ms=now_ms)
-
-    def _dlq_result(self, letter: TrackedLetter, error: str | None) -> None:
-        tp, offset = letter.tp, letter.offset
-        if error is None:
-            self.pauses.remove([tp], f"dlq:{offset}")
-            if self.tracker.finish(tp, offset, letter.epoch):
-                self.metrics.dead_lettered.labels(letter.err.code).inc()
-                self.log.warning(
-                    "event_dead_lettered",
-                    topic=tp[0],
-                    partition=tp[1],
-                    offset=offset,
-                    code=letter.err.code,
-                    field=letter.err.field,
-                    reason=str(letter.err),
-                )
-            return
-        if not self.tracker.is_current(tp, letter.epoch):
-            return
-        self.metrics.retries.labels("dlq").inc()
-        self.pauses.add([tp], f"dlq:{offset}")
-        wait = self._delay(letter.writes, None)
-        self.retries.add(self._clock() + wait, letter)
-        self.log.error(
-            "dead_letter_write_failed",
-            topic=tp[0],
-            partition=tp[1],
-            offset=offset,
-            dlq_topic=self.dlq.topic,
-            error=error,
-            retry_in_s=round(wait, 3),
-        )
-
     # --- 3. batches and sends -----------------------------------------------------------------
     def dispatch(self, *, new_batches: bool = True) -> None:
         """Start continuation chunks, then new batches, while the pool has room."""
@@ -269,11 +179,7 @@ class Engine(OutcomeHandling):
     def run_due(self) -> None:
         """Start the retries whose backoff has passed, and resume the partitions whose schema
         fetch has ended."""
-        for tp, ready in list(self._schema_waits.items()):
-            if ready():
-                del self._schema_waits[tp]
-                if tp in self.awaiting:
-                    self._resume_at(tp, self.awaiting[tp])
+        self._resume_fetched()
         for work in self.retries.pop_due(self._clock()):
             if isinstance(work, Job):
                 self._continue(work)
@@ -282,18 +188,6 @@ class Engine(OutcomeHandling):
                     self.dlq.write(work, now_ms=self._wall_ms())
             elif self.awaiting.get(work.tp) == work.offset:
                 self._resume_at(work.tp, work.offset)
-
-    def _resume_at(self, tp: TopicPartitionKey, offset: int) -> None:
-        """Seek ``tp`` back to ``offset`` and resume it. When the seek fails the partition stays
-        paused and waiting (fetching on would pass the records ignored meanwhile) and the seek
-        is tried again after a backoff."""
-        if not self._seek(tp, offset):
-            attempt = self._registry_attempts[tp] = self._registry_attempts.get(tp, 0) + 1
-            self.retries.add(self._clock() + self._delay(attempt, None), RegistryRetry(tp, offset))
-            return
-        self.pauses.remove([tp], "registry")
-        del self.awaiting[tp]
-        self.retries.drop(lambda w: isinstance(w, RegistryRetry) and w.tp == tp)
 
     def apply_backpressure(self) -> None:
         """Pause everything above ``max_buffered_events`` or ``max_buffered_bytes`` (pending
