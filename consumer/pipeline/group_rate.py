@@ -3,9 +3,10 @@
 The rebalance callbacks (poll-loop thread) call :meth:`GroupShare.update` with the number of
 partitions now assigned; the subscribed topics' total partition count comes from the broker's
 metadata, fetched on a thread of its own (never a network wait on the poll loop), then
-:meth:`~consumer.connect.ratelimit.RequestRate.set_share` paces the sender threads. A lookup
-that fails is retried every :data:`RETRY_S` until it succeeds or a newer rebalance replaces
-it; meanwhile the previous share stays (before the first one: the floor rate).
+:meth:`~consumer.connect.ratelimit.RequestRate.set_share` paces the sender threads. Each
+change applies at once with the last known total, and again when the new lookup answers. A
+lookup that fails is retried every :data:`RETRY_S` until it succeeds or a newer rebalance
+replaces it (before the first answer a member paces at the floor rate).
 """
 
 from __future__ import annotations
@@ -57,16 +58,24 @@ class GroupShare:
         self._lock = threading.Lock()
         self._assigned = 0
         self._generation = 0
+        #: the subscribed topics' partitions at the last lookup
+        self._total: int | None = None
         self._closed = threading.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="signals-group-share")
         self._log = get_logger("group_rate")
 
     def update(self, assigned: int) -> None:
-        """The assignment changed: this pod now holds ``assigned`` partitions (loop thread)."""
+        """The assignment changed: this pod now holds ``assigned`` partitions (loop thread).
+
+        The share applies at once with the last known total (no network wait: a revoking
+        member slows down before its partitions reach the new owner), then the total is
+        looked up again off the loop thread."""
         with self._lock:
             self._assigned = assigned
             self._generation += 1
             generation = self._generation
+            if self._total is not None:
+                self._rate.set_share(assigned, self._total)
         if not self._closed.is_set():
             self._executor.submit(self._apply, generation)
 
@@ -77,15 +86,17 @@ class GroupShare:
                     return  # a newer rebalance has its own lookup queued
             try:
                 total = self._count_total()
+            except RuntimeError as exc:  # the consumer is closed (shutdown)
+                self._log.debug("group_share_lookup_stopped", error=str(exc)[:200])
+                return
             except Exception as exc:
                 self._log.warning("group_share_lookup_failed", error=str(exc)[:200])
                 self._closed.wait(self._retry_s)
                 continue
             with self._lock:
-                if generation != self._generation:
-                    return
+                self._total = total
                 assigned = self._assigned
-            self._rate.set_share(assigned, total)
+                self._rate.set_share(assigned, total)
             self._log.info(
                 "group_rate_share",
                 assigned=assigned,

@@ -243,6 +243,7 @@ class Pipeline(KafkaEdge, Observation):
         bound.append(pipeline)
         if share is not None:
             pipeline.rebalance.on_change = share.update
+            share.update(0)  # learn the subscribed total before the first assignment
         return pipeline
 
     # --- the loop -----------------------------------------------------------------------------

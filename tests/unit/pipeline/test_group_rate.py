@@ -38,7 +38,7 @@ def test_group_share_sets_the_share_of_the_assignment() -> None:
 def test_group_share_retries_a_failed_lookup() -> None:
     """A metadata lookup that fails is retried; until then the previous (floor) rate stays."""
     rate = RequestRate(None, 40.0)
-    answers: list[int | Exception] = [RuntimeError("no broker"), 4]
+    answers: list[int | Exception] = [TimeoutError("no broker"), 4]
 
     def count_total() -> int:
         answer = answers.pop(0)
@@ -52,3 +52,21 @@ def test_group_share_retries_a_failed_lookup() -> None:
     assert rate.ceiling_per_s == pytest.approx(10.0)
     assert answers == []
     share.close()
+
+
+def test_a_change_applies_at_once_with_the_last_known_total() -> None:
+    """Once a total is known, an assignment change sets the share before any new lookup runs."""
+    rate = RequestRate(None, 30.0)
+    lookups: list[int] = []
+
+    def count_total() -> int:
+        lookups.append(1)
+        return 6
+
+    share = GroupShare(rate, count_total)
+    share.update(0)
+    share.flush()
+    share.close()  # no lookup runs any more: what follows is the cached total's doing
+    share.update(2)
+    assert rate.ceiling_per_s == pytest.approx(10.0)
+    assert lookups == [1]
