@@ -60,11 +60,11 @@ class ConnectClient:
         rate = self.rate
         if rate is None:
             return self._post(mutation, count)
-        rate.acquire()
+        sent_at = rate.acquire()
         try:
             ids = self._post(mutation, count)
         except ApiThrottled:
-            rate.on_answer(throttled=True)
+            rate.on_answer(throttled=True, sent_at=sent_at)
             raise
         rate.on_answer(throttled=False)
         return ids

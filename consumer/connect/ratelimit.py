@@ -10,6 +10,8 @@ thread that is about to send, never in the poll loop). Its ceiling is the lower 
 
 Within the ceiling the rate follows AIMD (:func:`aimd_step`): a throttled answer halves it
 (never below :data:`MIN_RATE_PER_S`), each accepted answer adds a twentieth of the ceiling.
+The in-flight requests of one burst count as one throttling event: an answer to a request sent
+before the last cut does not cut again (as TCP halves once per window, not once per loss).
 
 =====================  ==========================================================
 answer                 new rate
@@ -25,6 +27,7 @@ argument, so the contract is testable without sleeping.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -114,6 +117,7 @@ class RequestRate:
         group_rate_per_s: float | None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         if pod_rate_per_s is None and group_rate_per_s is None:
             raise ValueError("RequestRate needs a pod or a group rate")
@@ -123,7 +127,11 @@ class RequestRate:
         # until the first assignment is known, a group member paces at the floor
         self._share = 0.0 if group_rate_per_s is not None else None
         self.ceiling_per_s = self._ceiling()
+        self._clock = clock
+        self._sleep = sleep
         self.pacer = Pacer(self.ceiling_per_s, clock=clock)
+        #: when the rate was last cut: answers to requests sent before it do not cut it again
+        self._last_decrease = -math.inf
 
     def _ceiling(self) -> float:
         caps = [c for c in (self.pod_rate_per_s, self._share) if c is not None]
@@ -146,12 +154,21 @@ class RequestRate:
             scaled = rate * self.ceiling_per_s / old_ceiling if old_ceiling > 0 else rate
             self.pacer.set_rate(min(scaled, self.ceiling_per_s))
 
-    def on_answer(self, *, throttled: bool) -> None:
-        """One AIMD step after an answer of the API."""
+    def on_answer(self, *, throttled: bool, sent_at: float | None = None) -> None:
+        """One AIMD step after an answer to a request sent at ``sent_at`` (:meth:`acquire`).
+
+        One congestion event cuts the rate once: a throttled answer to a request sent before
+        the last cut (the other in-flight requests of the same burst) leaves it as it is.
+        """
         with self._lock:
+            if throttled:
+                if sent_at is not None and sent_at < self._last_decrease:
+                    return
+                self._last_decrease = self._clock()
             rate = aimd_step(self.pacer.rate_per_s, self.ceiling_per_s, throttled=throttled)
             self.pacer.set_rate(rate)
 
-    def acquire(self) -> None:
-        """Wait for the next slot (in the sender thread)."""
-        self.pacer.acquire()
+    def acquire(self) -> float:
+        """Wait for the next slot (in the sender thread); the clock's time when it is taken."""
+        self.pacer.acquire(self._sleep)
+        return self._clock()

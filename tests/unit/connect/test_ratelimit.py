@@ -121,3 +121,18 @@ def test_request_rate_needs_a_cap() -> None:
     """Neither cap set is a programming error."""
     with pytest.raises(ValueError, match="pod or a group"):
         RequestRate(None, None)
+
+
+def test_one_burst_of_throttled_answers_cuts_the_rate_once() -> None:
+    """Throttled answers to requests sent before the last cut do not cut again; later ones do."""
+    clock = Clock()
+    waits: list[float] = []
+    rate = RequestRate(16.0, None, clock=clock, sleep=waits.append)
+    sent = [rate.acquire() for _ in range(3)]  # in flight together
+    clock.now += 0.5
+    for sent_at in sent:
+        rate.on_answer(throttled=True, sent_at=sent_at)
+    assert rate.rate_per_s == pytest.approx(8.0)
+    clock.now += 1.0
+    rate.on_answer(throttled=True, sent_at=rate.acquire())
+    assert rate.rate_per_s == pytest.approx(4.0)
