@@ -35,6 +35,9 @@ class KafkaEdge:
     producer_fatal: str | None
     uncommitted_at_exit: set[TopicPartitionKey]
     _last_commit: float
+    #: librdkafka's last "Subscribed topic not available" (UNKNOWN_TOPIC_OR_PART): while no
+    #: subscribed topic exists the group is never joined (``--until-idle`` counts that as idle)
+    topic_unavailable: str | None = None
 
     def _partitions(self, action: str, tps: list[TopicPartitionKey]) -> None:
         from confluent_kafka import KafkaException, TopicPartition
@@ -144,5 +147,7 @@ class KafkaEdge:
         if err.fatal():
             self.log.error("kafka_fatal_error", error=str(err))
             return ExitCode.ERROR
+        if err.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+            self.topic_unavailable = err.str()
         self.log.warning("kafka_error", error=str(err), code=err.name())
         return None

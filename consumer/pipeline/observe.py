@@ -30,6 +30,7 @@ class Observation:
     progress: PartitionProgress
     log: Any
     until_idle_s: float | None
+    topic_unavailable: str | None
     _lags: dict[TopicPartitionKey, int]
     _last_commit: float
     _last_observe: float
@@ -41,6 +42,8 @@ class Observation:
         if now < self._next_idle_check:
             return False
         self._next_idle_check = now + 1.0
+        if not engine.joined and not engine.assigned and self.topic_unavailable is not None:
+            return self._idle_unassigned(now)
         if (
             now - self._last_message < (self.until_idle_s or 0)
             or not engine.joined
@@ -50,6 +53,15 @@ class Observation:
         ):
             return False
         return self._lag(cached=False) == 0
+
+    def _idle_unassigned(self, now: float) -> bool:
+        """No subscribed topic exists, so the group is never joined: idle once that has lasted
+        the idle time since the subscription (and the last assignment change)."""
+        idle_s = self.until_idle_s or 0
+        if now - self._last_message < idle_s or now - self.rebalance.last_change < idle_s:
+            return False
+        self.log.warning("idle_stop_nothing_assigned", error=self.topic_unavailable)
+        return True
 
     def _lag(self, *, cached: bool = True) -> int:
         lags = self._partition_lags(cached=cached)
