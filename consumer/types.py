@@ -31,6 +31,7 @@ __all__ = [
     "OpsConsumer",
     "RangeConsumer",
     "SendFn",
+    "TopicLister",
     "TopicPartition",
     "TranslateFn",
 ]
@@ -112,7 +113,13 @@ class RangeConsumer(Protocol):
     def pause(self, partitions: list[KafkaTopicPartition]) -> None: ...
 
 
-class OpsConsumer(RangeConsumer, Protocol):
+class TopicLister(Protocol):
+    """A client that answers a metadata request (consumer or admin)."""
+
+    def list_topics(self, topic: str | None = ..., timeout: float = ...) -> Any: ...
+
+
+class OpsConsumer(RangeConsumer, TopicLister, Protocol):
     """What the operations commands add to reading: lookups of partitions and offsets."""
 
     def get_watermark_offsets(
@@ -121,7 +128,6 @@ class OpsConsumer(RangeConsumer, Protocol):
     def offsets_for_times(
         self, partitions: list[KafkaTopicPartition], timeout: float = ...
     ) -> list[KafkaTopicPartition]: ...
-    def list_topics(self, topic: str | None = ..., timeout: float = ...) -> Any: ...
     def close(self) -> None: ...
 
 

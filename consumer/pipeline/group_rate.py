@@ -15,10 +15,10 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from consumer.connect.ratelimit import RequestRate
 from consumer.logs import get_logger
+from consumer.types import TopicLister
 
 __all__ = ["GroupShare", "subscribed_partitions"]
 
@@ -40,7 +40,7 @@ def subscribed_partitions(
     )
 
 
-def metadata_counts(consumer: Any) -> list[tuple[str, int]]:
+def metadata_counts(consumer: TopicLister) -> list[tuple[str, int]]:
     """``(topic, partition count)`` of every topic in the cluster (one metadata request)."""
     metadata = consumer.list_topics(timeout=METADATA_TIMEOUT_S)
     return [(name, len(topic.partitions)) for name, topic in metadata.topics.items()]
