@@ -46,6 +46,7 @@ def check_connect(
 ) -> Check:
     """POST ``{ __typename }`` with the configured key (harmless: see the module doc)."""
     label, url = "connect API key", settings.endpoint_url
+    where = "SIGNALS_CONNECT_URL" if settings.connect_url else "SIGNALS_CONNECT_REGION"
     if settings.connect_api_key is None or not settings.connect_api_key.get_secret_value():
         return Check(label, "fail", "not set", "SIGNALS_CONNECT_API_KEY")
     headers = {
@@ -58,7 +59,7 @@ def check_connect(
         with httpx.Client(timeout=timeout_s, transport=transport, headers=headers) as http:
             response = http.post(url, content=body)
     except httpx.HTTPError as exc:
-        return Check(label, "fail", f"cannot reach {url}: {_why(exc)}", "SIGNALS_CONNECT_URL")
+        return Check(label, "fail", f"cannot reach {url}: {_why(exc)}", where)
     try:
         answer: Any = orjson.loads(response.content)
     except orjson.JSONDecodeError:
@@ -74,5 +75,5 @@ def check_connect(
         label,
         "fail",
         f"{url} answered HTTP {status}, not GraphQL: {excerpt}",
-        "SIGNALS_CONNECT_URL",
+        where,
     )

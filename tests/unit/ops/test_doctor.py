@@ -203,6 +203,17 @@ def test_an_endpoint_that_is_not_graphql_fails_naming_the_url() -> None:
     assert _connect(refuse).setting == "SIGNALS_CONNECT_URL"
 
 
+def test_an_unreachable_region_host_names_the_region() -> None:
+    """Without SIGNALS_CONNECT_URL the host is SIGNALS_CONNECT_REGION's: a failure names it."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    s = ops_settings(connect_region="eu")
+    check = check_connect(s, timeout_s=1.0, transport=httpx.MockTransport(refuse))
+    assert (check.status, check.setting) == ("fail", "SIGNALS_CONNECT_REGION")
+
+
 def test_a_missing_key_fails_without_a_request() -> None:
     """No SIGNALS_CONNECT_API_KEY: a failure naming it."""
     check = check_connect(Settings(connect_api_key=None), timeout_s=1.0)
