@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, cast
 from consumer.config import Settings, require
 from consumer.errors import ConfigurationError, ExitCode
 from consumer.logs import get_logger
+from consumer.pipeline.broker_offsets import BrokerOffsets
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.health import LOOP_STALL_S, HealthServer, HealthState
 from consumer.pipeline.kafka_edge import KafkaEdge
@@ -119,6 +120,9 @@ class Pipeline(KafkaEdge, Observation):
         self.poll_gap_max_s = 0.0
         self.consumer = parts.consumer
         self.producer = parts.producer
+        #: committed offsets and fresh watermarks, read off the loop thread (observe.py)
+        self.broker = BrokerOffsets(parts.consumer)
+        self._uncached: set[TopicPartitionKey] = set()
         self.engine = Engine(
             settings,
             translate=parts.translate,
@@ -133,11 +137,12 @@ class Pipeline(KafkaEdge, Observation):
             fast=parts.fast,
         )
         self.rebalance = RebalanceHandler(self.engine, self._commit_sync, settings.drain_timeout_s)
-        # closed in reverse order: workers, then the DLQ producer's queue, then the consumer
+        # closed in reverse order: workers, the DLQ producer's queue, the broker reads, the consumer
         producer = parts.producer
         self._closers: list[Callable[[], object]] = [
             *parts.closers,
             parts.consumer.close,
+            self.broker.stop,  # before the consumer closes: no call may run under close
             lambda: producer.flush(5),
             self.engine.pool.shutdown,
         ]
@@ -278,6 +283,7 @@ class Pipeline(KafkaEdge, Observation):
     def _loop(self, stop: threading.Event) -> ExitCode:
         engine, consumer = self.engine, self.consumer
         self._subscribe()
+        self.broker.start()
         now = time.monotonic()
         self._last_commit = self._last_observe = self._last_message = now
         self._next_idle_check = 0.0

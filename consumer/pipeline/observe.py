@@ -1,13 +1,35 @@
 """What the pipeline watches off the hot path: lag, per-partition progress, wedges, readiness
 and when ``--until-idle`` may stop.
 
-Mixed into :class:`consumer.pipeline.loop.Pipeline`; runs on the loop thread only.
+Mixed into :class:`consumer.pipeline.loop.Pipeline`; runs on the loop thread only, and makes no
+network call there (the loop must never wait: a broker stop or a rebalance would hold a
+``committed()`` for its whole timeout). The lag of an assigned partition is::
+
+    high watermark - max(position, low watermark)
+
+============  ================================================================================
+value         where it comes from (all local, read without waiting)
+============  ================================================================================
+position      the offset tracker's commit position; for a partition not consumed since its
+              assignment, its committed offset as the broker thread last read it (since the
+              assignment changed), else the low watermark
+high, low     the consumer's cached watermarks (refreshed by every fetch), or the broker
+              thread's uncached read when that is higher: a paused partition is not fetched,
+              so its cached high watermark stands still
+============  ================================================================================
+
+After each look the loop :meth:`asks <consumer.pipeline.broker_offsets.BrokerOffsets.ask>` the
+broker thread for what it lacked: committed offsets of partitions without a position, fresh
+watermarks of paused partitions and of those without a cached one - of every assigned partition
+with ``--until-idle``, which stops only on a lag of 0 against watermarks read since the last
+message and the last assignment change (so it never trusts a cached value, as before).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from consumer.pipeline.broker_offsets import BrokerOffsets
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.health import HealthState
 from consumer.pipeline.metrics import Metrics
@@ -28,10 +50,13 @@ class Observation:
     metrics: Metrics
     health: HealthState
     progress: PartitionProgress
+    broker: BrokerOffsets
     log: Any
     until_idle_s: float | None
     topic_unavailable: str | None
     _lags: dict[TopicPartitionKey, int]
+    #: assigned partitions without a cached high watermark at the last look
+    _uncached: set[TopicPartitionKey]
     _last_commit: float
     _last_observe: float
     _last_message: float
@@ -42,6 +67,7 @@ class Observation:
         if now < self._next_idle_check:
             return False
         self._next_idle_check = now + 1.0
+        self._ask_broker()  # before the checks: a read is under way when they first hold
         if not engine.joined and not engine.assigned and self.topic_unavailable is not None:
             return self._idle_unassigned(now)
         if (
@@ -52,7 +78,9 @@ class Observation:
             or not engine.tracker.all_committed()
         ):
             return False
-        return self._lag(cached=False) == 0
+        since = max(self._last_message, self.rebalance.last_change)
+        lags = self._partition_lags(fresh_since=since)
+        return lags is not None and sum(lags.values()) == 0
 
     def _idle_unassigned(self, now: float) -> bool:
         """No subscribed topic exists, so the group is never joined: idle once that has lasted
@@ -63,41 +91,58 @@ class Observation:
         self.log.warning("idle_stop_nothing_assigned", error=self.topic_unavailable)
         return True
 
-    def _lag(self, *, cached: bool = True) -> int:
-        lags = self._partition_lags(cached=cached)
-        return 1 if lags is None else sum(lags.values())
+    def _ask_broker(self) -> None:
+        """Ask the broker thread for what the lag lacks (see the module docstring)."""
+        engine = self.engine
+        assigned = set(engine.assigned)
+        known = engine.tracker.commit_positions(changed_only=False).keys()
+        if self.until_idle_s is not None:
+            watermarks = assigned
+        else:
+            watermarks = (engine.pauses.paused() | self._uncached) & assigned
+        self.broker.ask(committed=assigned - known, watermarks=watermarks)
 
-    def _partition_lags(self, *, cached: bool = True) -> dict[TopicPartitionKey, int] | None:
-        """Lag per assigned partition (the last known one when the broker does not say);
-        None when the group's committed offsets cannot be read."""
+    def _partition_lags(
+        self, fresh_since: float | None = None
+    ) -> dict[TopicPartitionKey, int] | None:
+        """Lag per assigned partition, from local state only (the last known lag when no high
+        watermark is known). With ``fresh_since``: from watermarks the broker thread read since
+        then, None when one is missing."""
         from confluent_kafka import KafkaException, TopicPartition
 
+        engine = self.engine
+        positions = engine.tracker.commit_positions(changed_only=False)
+        committed = self.broker.committed(since=self.rebalance.last_change)
+        fresh = self.broker.watermarks(
+            since=fresh_since if fresh_since is not None else float("-inf")
+        )
         lags: dict[TopicPartitionKey, int] = {}
-        tracker = self.engine.tracker
-        unknown = [tp for tp in self.engine.assigned if tracker.epoch(tp) is None]
-        committed: dict[TopicPartitionKey, int] = {}
-        if unknown:
-            try:
-                asked = [TopicPartition(t, p) for t, p in unknown]
-                for part in self.consumer.committed(asked, 5):
-                    committed[(part.topic, part.partition)] = part.offset
-            except KafkaException:
-                return None
-        positions = tracker.commit_positions(changed_only=False)
-        for tp in self.engine.assigned:
-            lags[tp] = self._lags.get(tp, 0)
-            try:
-                low, high = self.consumer.get_watermark_offsets(
-                    TopicPartition(*tp), timeout=5, cached=cached
-                )
-            except KafkaException:
-                continue
+        uncached: set[TopicPartitionKey] = set()
+        for tp in engine.assigned:
+            low = high = -1
+            if fresh_since is None:
+                try:  # local: the values the last fetch response carried
+                    low, high = self.consumer.get_watermark_offsets(
+                        TopicPartition(*tp), cached=True
+                    )
+                except KafkaException:
+                    low = high = -1
+                if high < 0:
+                    uncached.add(tp)
+            read = fresh.get(tp)
+            if read is not None and read.high >= high:
+                low, high = read.low, read.high
             if high < 0:
+                if fresh_since is not None:
+                    return None
+                lags[tp] = self._lags.get(tp, 0)
                 continue
-            state_pos = positions.get(tp)
-            pos = state_pos if state_pos is not None else committed.get(tp, low)
+            pos = positions.get(tp)
+            if pos is None:
+                pos = committed.get(tp, low)
             lags[tp] = max(0, high - max(pos, low))
-        self._lags = lags
+        if fresh_since is None:
+            self._lags, self._uncached = lags, uncached
         return lags
 
     def _observe(self, now: float) -> None:
@@ -105,6 +150,7 @@ class Observation:
         self._last_observe = now
         self.metrics.last_commit_age.set(now - self._last_commit)
         lags = self._partition_lags()
+        self._ask_broker()
         if lags is None:
             return
         metrics, health, progress = self.metrics, self.health, self.progress
