@@ -144,12 +144,16 @@ class FaultRun:
         """SIGTERM ``consumer``, wait for its drain, and record the exit code."""
         self.stops.append((fault, f"{consumer.name}.{consumer.starts}", consumer.terminate()))
 
-    def fault(self, name: str, detail: str, action: Callable[[], None]) -> None:
-        """Run ``action``, then time the recovery."""
+    def fault(
+        self, name: str, detail: str, action: Callable[[], None], *, backlog: bool = False
+    ) -> None:
+        """Run ``action``, then time the recovery: while the producer writes, or when the fault
+        itself left a ``backlog`` (nothing was accepted during it), whatever the producer does."""
         t0 = time.monotonic()
         action()
         t1 = time.monotonic()
-        recover = None if self.done.is_set() else self.progress.recovered_after(t1, 90.0)
+        measure = backlog or not self.done.is_set()
+        recover = self.progress.recovered_after(t1, 90.0) if measure else None
         self.report.faults.append(FaultRecord(name, detail, t1 - t0, recover))
         print(f"fault {name}: {self.report.faults[-1]}", flush=True)
 
@@ -330,7 +334,7 @@ class FaultRun:
             self.sandbox.set_faults(**BACKGROUND)
 
         detail = f"every request answered 503 for {o.outage_s:.0f} s (past every health budget)"
-        self.fault("Connect outage", detail, action)
+        self.fault("Connect outage", detail, action, backlog=True)
         since, until = self.outage_started, time.monotonic()
         o.liveness_probes = self.watch.count("/healthz", since, until)
         o.liveness_failures = len(self.watch.failures("/healthz", since, until))
