@@ -34,8 +34,10 @@ Row  What came back                             Raised               What is don
 6    any other error (an unknown code, no       ApiUnrecognised      retry up to
      code, a bare HTTP 400/422, ``data`` null                        SIGNALS_UNKNOWN_ERROR_MAX_
      without errors)                                                 ATTEMPTS, then as row 5
-7    ``signalIds``: a count other than the      SignalIdsMismatch    bisect; a signal alone:
-     signals sent                               (``accepted`` ())    dead-letter it as
+7    ``signalIds``: a count other than the      SignalIdsMismatch    bisect; a signal alone: sent
+     signals sent                               (``accepted`` ())    again until SIGNALS_UNKNOWN_
+                                                                     ERROR_MAX_ATTEMPTS untrusted
+                                                                     answers, then dead-lettered
                                                                      ``not_confirmed_by_api``
 8    ``signalIds``: the right count, some       SignalIdsMismatch    the others are accepted; the
      ``null`` (not accepted)                    (``accepted``:       null ones are sent again as

@@ -128,8 +128,10 @@ def decide(
 ) -> Verdict:
     """The :class:`Verdict` for a chunk of ``size`` signals whose send raised ``err``.
 
-    ``unknown_answers`` counts this chunk's unrecognised answers, this one included (whatever
-    came between them: alternating with throttling does not make the bound endless);
+    ``unknown_answers`` counts this chunk's answers that cannot be trusted (unrecognised, or
+    ``signalIds`` that do not confirm every signal), this one included (whatever came between
+    them: alternating with throttling does not make the bound endless); a lone unconfirmed
+    signal is sent again until it reaches ``max_unknown_attempts``;
     ``accepted_since_query_failure`` tells whether a part of the batch was accepted after a
     query-level failure of it (row 4).
     """
@@ -147,6 +149,8 @@ def decide(
         if err.accepted:
             rest = tuple(i for i in range(size) if i not in set(err.accepted))
             return Verdict(Action.PARTIAL, accepted=err.accepted, again=(rest,) if rest else ())
+        if size == 1 and unknown_answers < max_unknown_attempts:
+            return Verdict(Action.RETRY)  # one odd answer must not dead-letter a good event
         return _rejected(size, Rejection(str(err), confirmed=False))
     if isinstance(err, ApiUnrecognised):
         if unknown_answers < max_unknown_attempts:

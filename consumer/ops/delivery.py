@@ -210,7 +210,7 @@ class Delivery:
                 err = exc
             if isinstance(err, RetryableError):
                 tries, cause = next_attempt(cause, tries, err.cause), err.cause
-            if isinstance(err, ApiUnrecognised):
+            if isinstance(err, ApiUnrecognised | SignalIdsMismatch):
                 unknown_answers += 1
             verdict = decide(
                 err,

@@ -88,7 +88,7 @@ class OutcomeHandling:
         if cause is not None:
             job.attempt = next_attempt(job.cause, job.attempt, cause)
             job.cause = cause
-        if isinstance(err, ApiUnrecognised):
+        if isinstance(err, ApiUnrecognised | SignalIdsMismatch):
             job.unknown_answers += 1
         verdict = decide(
             err,

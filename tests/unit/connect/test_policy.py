@@ -80,12 +80,23 @@ def test_null_ids_accept_the_others_and_resend_the_rest() -> None:
 
 
 def test_a_wrong_count_bisects_and_alone_is_dead_lettered_as_not_confirmed() -> None:
-    """A wrong count trusts nothing: halves, and a lone signal gets its own reason."""
+    """A wrong count trusts nothing: halves, and a lone signal, once its bounded attempts are
+    used up, gets its own reason."""
     err = SignalIdsMismatch("expected 4 signalIds, got 1")
     assert decide(err, size=4).again == ((0, 1), (2, 3))
-    ((index, rejection),) = decide(err, size=1).bad
+    ((index, rejection),) = decide(err, size=1, unknown_answers=3, max_unknown_attempts=3).bad
     assert index == 0
     assert rejection.confirmed is False
+
+
+def test_a_lone_unconfirmed_signal_is_sent_again_before_it_is_dead_lettered() -> None:
+    """A lone signal whose answer does not confirm it (a wrong count, a null id) is retried up
+    to SIGNALS_UNKNOWN_ERROR_MAX_ATTEMPTS answers before it is dead-lettered (one odd answer
+    must not dead-letter a good event)."""
+    err = SignalIdsMismatch("expected 1 signalIds, got 0")
+    assert decide(err, size=1, unknown_answers=1, max_unknown_attempts=3).action is Action.RETRY
+    assert decide(err, size=1, unknown_answers=2, max_unknown_attempts=3).action is Action.RETRY
+    assert decide(err, size=1, unknown_answers=3, max_unknown_attempts=3).action is Action.SPLIT
 
 
 def test_the_attempt_count_starts_again_when_the_cause_changes() -> None:

@@ -89,7 +89,8 @@ def test_unknown_code_is_retried_a_bounded_number_of_times_then_split() -> None:
 
 
 def test_null_ids_deliver_the_others_and_fail_the_unconfirmed() -> None:
-    """A null id is not an acceptance; alone and null again it fails as not confirmed."""
+    """A null id is not an acceptance; alone and null on every attempt it fails as not
+    confirmed once its untrusted answers reach the bound."""
 
     def answer(contacts: list[str]) -> tuple[int, Any]:
         ids = [None if c == "c-1" else c for c in contacts]
@@ -99,7 +100,7 @@ def test_null_ids_deliver_the_others_and_fail_the_unconfirmed() -> None:
     delivered, failed = make(send, []).deliver(pending(3))
     assert [p.literal for p in delivered] == ["c-0", "c-2"]
     assert [f.error.code for f in failed] == ["not_confirmed_by_api"]
-    assert send.calls == [["c-0", "c-1", "c-2"], ["c-1"]]
+    assert send.calls == [["c-0", "c-1", "c-2"], *[["c-1"]] * 3]  # alone: 3 sends (the default)
 
 
 def test_query_level_refusal_stops_the_command_without_failures() -> None:

@@ -175,7 +175,8 @@ def test_query_level_failure_caused_by_one_signal_dead_letters_only_it() -> None
 
 def test_null_signal_ids_finish_the_others_and_dead_letter_the_unconfirmed() -> None:
     """A null id is not an acceptance: the others finish, the null one is sent again alone and,
-    null again, dead-lettered with its own reason."""
+    null every time, dead-lettered with its own reason after SIGNALS_UNKNOWN_ERROR_MAX_ATTEMPTS
+    untrusted answers."""
     sent: list[list[str]] = []
 
     def answer(contacts: list[str]) -> tuple[int, Any]:
@@ -184,18 +185,42 @@ def test_null_signal_ids_finish_the_others_and_dead_letter_the_unconfirmed() -> 
         return 200, {"data": {"createSignals": {"signalIds": ids}}}
 
     producer = FakeProducer()
-    engine, _ = make_engine(connect(answer), producer)
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock, unknown_error_max_attempts=3)
     feed(engine, A, range(3))
     pump(engine)
-    assert sent == [["c-0", "c-1", "c-2"], ["c-1"]]
+    wait_out(engine, clock, 20)
+    assert sent == [["c-0", "c-1", "c-2"], ["c-1"], ["c-1"], ["c-1"]]
     (record,) = producer.records
     assert headers(record)["signals.error.code"] == b"not_confirmed_by_api"
     assert engine.tracker.commit_positions() == {A: 3}
 
 
+def test_a_lone_signal_answered_once_with_a_wrong_count_is_sent_again_not_dead_lettered() -> None:
+    """One answer with a signalIds entry short for a one-signal mutation (the fault suite's
+    wrong_count_next) sends the signal again; it is accepted, nothing is dead-lettered."""
+    sent: list[list[str]] = []
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        sent.append(contacts)
+        count = len(contacts) - (1 if len(sent) == 1 else 0)
+        return 200, {"data": {"createSignals": {"signalIds": ["x"] * count}}}
+
+    producer = FakeProducer()
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock)
+    feed(engine, A, range(1))
+    pump(engine)
+    wait_out(engine, clock, 20)
+    assert sent == [["c-0"], ["c-0"]]
+    assert producer.records == []
+    assert engine.tracker.commit_positions() == {A: 1}
+
+
 def test_a_wrong_signal_ids_count_is_split_never_resent_as_is() -> None:
     """A count that differs from the batch is split to find the truth; a signal alone that
-    still gets a wrong count is dead-lettered, not resent for ever."""
+    keeps getting a wrong count is dead-lettered after its bounded attempts, not resent for
+    ever."""
     sent: list[list[str]] = []
 
     def answer(contacts: list[str]) -> tuple[int, Any]:
@@ -204,10 +229,18 @@ def test_a_wrong_signal_ids_count_is_split_never_resent_as_is() -> None:
         return 200, {"data": {"createSignals": {"signalIds": ["x"] * count}}}
 
     producer = FakeProducer()
-    engine, _ = make_engine(connect(answer), producer)
+    clock = Clock()
+    engine, _ = make_engine(connect(answer), producer, clock, unknown_error_max_attempts=3)
     feed(engine, A, range(4))
     pump(engine)
-    assert sent == [["c-0", "c-1", "c-2", "c-3"], ["c-0", "c-1"], ["c-2", "c-3"], ["c-2"], ["c-3"]]
+    wait_out(engine, clock, 20)
+    assert sent == [
+        ["c-0", "c-1", "c-2", "c-3"],
+        ["c-0", "c-1"],
+        ["c-2", "c-3"],
+        ["c-2"],
+        *[["c-3"]] * 3,  # alone: SIGNALS_UNKNOWN_ERROR_MAX_ATTEMPTS sends
+    ]
     (record,) = producer.records
     assert headers(record)["signals.error.code"] == b"not_confirmed_by_api"
     assert engine.tracker.commit_positions() == {A: 4}
