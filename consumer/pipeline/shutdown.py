@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Callable
@@ -23,8 +24,9 @@ def install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
     def handler(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
-        log.info("shutdown_requested", signal=signal.Signals(signum).name)
-        stop.set()
+        stop.set()  # first: whatever the handler interrupted, the request is never lost
+        with contextlib.suppress(Exception):  # a failing log sink must not undo the shutdown
+            log.info("shutdown_requested", signal=signal.Signals(signum).name)
 
     for sig in previous:
         signal.signal(sig, handler)
