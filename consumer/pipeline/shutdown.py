@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import signal
 import threading
 from collections.abc import Callable
@@ -30,9 +31,12 @@ def install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
 
     for sig in previous:
         signal.signal(sig, handler)
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: a stuck process shows where
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
 
     def restore() -> None:
         for sig, old in previous.items():
             signal.signal(sig, old)
+        faulthandler.unregister(signal.SIGUSR1)
 
     return restore

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -70,7 +71,13 @@ class ConsumerProcess:
         """SIGTERM and wait for the drain; the exit code."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        return self._reap(timeout_s)
+        try:
+            return self._reap(timeout_s)
+        except subprocess.TimeoutExpired:
+            # a consumer that ignores its SIGTERM: every thread's stack into its log, then fail
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            raise
 
     def kill(self) -> int:
         """SIGKILL: no drain, no commit, no leave-group."""
