@@ -35,6 +35,19 @@ def wait_out(engine: Engine, clock: Clock, seconds: float, step: float = 1.0) ->
         pump(engine)
 
 
+def refuse_documents_with(*bad: str) -> Callable[[list[str]], tuple[int, Any]]:
+    """Connect's answer when a mutation holds a contact in ``bad``: the document refused
+    (GRAPHQL_PARSE_FAILED, HTTP 400); any other mutation is accepted."""
+
+    def answer(contacts: list[str]) -> tuple[int, Any]:
+        if any(c in contacts for c in bad):
+            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
+            return 400, {"errors": [error]}
+        return 200, OK
+
+    return answer
+
+
 def connect(answer: Callable[[list[str]], tuple[int, Any]]) -> ScriptedSender:
     """A sender answering like Connect: ``answer(contacts) -> (status, body or OK)``."""
 
@@ -327,11 +340,7 @@ def test_a_lone_signal_batch_refused_as_a_document_probes_with_other_signals_not
     queued signals first, they are accepted, so the lone one is dead-lettered and nothing stays
     stopped."""
 
-    def answer(contacts: list[str]) -> tuple[int, Any]:
-        if "c-0" in contacts:
-            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
-            return 400, {"errors": [error]}
-        return 200, OK
+    answer = refuse_documents_with("c-0")
 
     producer = FakeProducer()
     clock = Clock()
@@ -353,11 +362,7 @@ def test_a_probe_of_queued_signals_refused_as_a_document_is_bisected_not_resent_
     one: the probe is bisected, its good signals accepted and both bad ones dead-lettered
     (before: probe and suspect were resent in turn for ever, the consumer stopped)."""
 
-    def answer(contacts: list[str]) -> tuple[int, Any]:
-        if "c-0" in contacts or "c-12" in contacts:
-            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
-            return 400, {"errors": [error]}
-        return 200, OK
+    answer = refuse_documents_with("c-0", "c-12")
 
     producer = FakeProducer()
     clock = Clock()
@@ -377,11 +382,7 @@ def test_a_lone_probe_refused_as_a_document_makes_way_for_other_queued_signals()
     literal: further queued signals probe next, are accepted, and both bad ones are
     dead-lettered (before: the two were resent in turn for ever, every partition paused)."""
 
-    def answer(contacts: list[str]) -> tuple[int, Any]:
-        if "c-0" in contacts or "c-10" in contacts:
-            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
-            return 400, {"errors": [error]}
-        return 200, OK
+    answer = refuse_documents_with("c-0", "c-10")
 
     producer = FakeProducer()
     clock = Clock()
@@ -406,11 +407,7 @@ def test_a_one_partition_topic_with_a_lone_bad_literal_probes_with_its_next_reco
     accepted, and the bad one is dead-lettered (before: its partition was busy with the suspect,
     no probe could be cut, the consumer stayed stopped)."""
 
-    def answer(contacts: list[str]) -> tuple[int, Any]:
-        if "c-0" in contacts:
-            error = {"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}
-            return 400, {"errors": [error]}
-        return 200, OK
+    answer = refuse_documents_with("c-0")
 
     producer = FakeProducer()
     clock = Clock()
