@@ -11,15 +11,18 @@ encode in one pass, with no Python objects in between. The pure-Python path
    recursion, a type not entitled in the tier, a key that is not a GraphQL name, a catalog
    attribute or kind it does not translate ...) stays on the Python path (:class:`Unsupported`);
 3. for every later value the native side returns the literal, or None whenever it is not
-   certain (malformed bytes, any broken rule, a signal Connect may discard, anything unusual);
-   the Python path then decides, so errors, dead-letter reasons, fields and notice counts are
-   the Python path's, byte for byte.
+   certain (malformed bytes, any broken rule, anything unusual); the Python path then decides,
+   so errors, dead-letter reasons and fields are the Python path's, byte for byte;
+4. a valid signal Connect may discard (a missing expected field, an open enumeration's value off
+   its list: :mod:`consumer.signals.notices`) stays on the fast path: the native side reports
+   which of the plan's ``notices`` it gives as a bit mask, and :class:`FastPath` counts those
+   :class:`Notice` values in the same :class:`NoticeCounts` as the Python path would.
 
 Key names, their order and every constant travel in the plan, and the plan carries the
 fingerprint of the Python rules that Rust repeats; the extension refuses another one
 (:mod:`consumer.native_guard`). ``tests/unit/test_native.py`` checks that both paths write the
 same values for generated events of every schema, and that the native side never accepts what
-the Python path refuses.
+the Python path refuses nor counts other notices.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ from consumer.mapping.tables import ENVELOPE_FIELDS, IDENTITY_FIELDS, table_for_
 from consumer.native_guard import check_translated, fingerprint, shape
 from consumer.signals.catalog import SIGNAL_TYPES, TIER_SIGNAL_TYPES, FieldSpec, Kind
 from consumer.signals.graphql_literal import is_name
+from consumer.signals.notices import (
+    ENUM_VALUE_UNKNOWN,
+    MISSING_EXPECTED_FIELD,
+    Notice,
+    NoticeCounts,
+)
 from consumer.signals.rules import IDENTITY_RULES, ISO_4217_CODES
 
 if TYPE_CHECKING:
@@ -45,7 +54,7 @@ if TYPE_CHECKING:
     from consumer.mapping.custom import CustomMappings
     from consumer.types import KafkaMessage
 
-__all__ = ["FastPath", "Unsupported", "build_plan", "load_native"]
+__all__ = ["FastPath", "Unsupported", "build_plan", "load_native", "notices_in"]
 
 _PRIMITIVES: Final = frozenset({"null", "boolean", "int", "long", "float", "double", "string"})
 
@@ -135,8 +144,8 @@ def _check(spec: FieldSpec, *, nested: bool = False) -> dict[str, Any]:
             return {"k": "one_of", "values": sorted(ISO_4217_CODES)}
         case Kind.ENUM:
             return {"k": "one_of", "values": sorted(spec.values)}
-        case Kind.OPEN_ENUM:  # a value off the known list: Python sends it and counts it
-            return {"k": "one_of", "values": sorted(spec.values)}
+        case Kind.OPEN_ENUM:  # any non-empty string; the plan's notices count off-list values
+            return {"k": "string", "required": True, "max": None}
         case Kind.ISO_TIMESTAMP:
             return {"k": "timestamp"}
         case Kind.OBJECT_LIST:
@@ -228,17 +237,35 @@ def build_plan(
         "signal_type": signal_type,
         **keys_of,
         "checks": {f.name: _check(f) for f in spec.fields},
-        # an expected field missing: the Python path sends the signal and counts it
-        "required": [*spec.required, *spec.expected],
+        "required": list(spec.required),
+        # in notices_of's order; the native side reports those a literal gives as a bit mask
+        "notices": [
+            *({"k": MISSING_EXPECTED_FIELD, "field": name} for name in spec.expected),
+            *(
+                {"k": ENUM_VALUE_UNKNOWN, "field": f.name, "known": sorted(f.values)}
+                for f in spec.fields
+                if f.kind is Kind.OPEN_ENUM
+            ),
+        ],
         "test_signals": settings.test_signals,
     }
+
+
+def notices_in(native_plan: dict[str, Any]) -> tuple[Notice, ...]:
+    """The :class:`Notice` of each bit of the masks the native side returns for ``native_plan``."""
+    signal_type = native_plan["signal_type"]
+    return tuple(Notice(n["k"], signal_type, n["field"]) for n in native_plan["notices"])
 
 
 # --- the wiring ----------------------------------------------------------------------------
 
 
 class FastPath:
-    """Literals from the native side; None means "take the Python path" (never raises)."""
+    """Literals from the native side; None means "take the Python path" (never raises).
+
+    The notices of a literal (signals Connect may discard) are counted in ``notices``: the
+    translator passes its own, so both paths count in one place.
+    """
 
     def __init__(
         self,
@@ -246,8 +273,12 @@ class FastPath:
         decoder: Decoder,
         settings: Settings,
         custom: CustomMappings | None = None,
+        notices: NoticeCounts | None = None,
     ) -> None:
         self._native = native.FastPath()
+        self.notices = notices if notices is not None else NoticeCounts()
+        self._notices_of: dict[int, tuple[Notice, ...]] = {}  # by schema id: notice of each bit
+        self._found: dict[tuple[int, int], tuple[Notice, ...]] = {}  # (schema id, mask)
         self._decoder = decoder
         self._settings = settings
         self._custom = custom
@@ -275,12 +306,27 @@ class FastPath:
             app_key = app_keys[topic]
         else:
             app_key = app_keys[topic] = self._settings.app_key_for(topic)
-        out: str | None = self._native.literal(value, app_key)
+        out: tuple[str, int] | None = self._native.literal(value, app_key)
         if out is None:
             schema_id = schema_id_of(value)
-            if schema_id is not None and schema_id not in self._tried and self._plan(schema_id):
-                out = self._native.literal(value, app_key)
-        return out
+            if schema_id is None or schema_id in self._tried or not self._plan(schema_id):
+                return None
+            out = self._native.literal(value, app_key)
+            if out is None:
+                return None
+        literal, mask = out
+        if mask:
+            self._count(value, mask)
+        return literal
+
+    def _count(self, value: bytes, mask: int) -> None:
+        """Count the notices of ``mask`` (bit i: the i-th notice of the value's plan)."""
+        key = (schema_id_of(value) or 0, mask)
+        found = self._found.get(key)
+        if found is None:
+            table = self._notices_of[key[0]]
+            found = self._found[key] = tuple(n for i, n in enumerate(table) if mask >> i & 1)
+        self.notices.add(found)
 
     def _plan(self, schema_id: int) -> bool:
         """Plan ``schema_id`` once the Python path has; True when it is on the fast path."""
@@ -290,6 +336,7 @@ class FastPath:
         self._tried.add(schema_id)
         try:
             native_plan = build_plan(plan, self._settings, self._custom)
+            self._notices_of[schema_id] = notices_in(native_plan)
             self._native.add_plan(schema_id, orjson.dumps(native_plan).decode())
         except (Unsupported, ValueError) as exc:
             self.log.info(

@@ -116,7 +116,9 @@ class Translator:
         native = load_native(settings)
         #: The native fast path (None: off or not installed); the engine tries it first.
         self.fast_path = (
-            FastPath(native, self._decoder, settings, custom) if native is not None else None
+            FastPath(native, self._decoder, settings, custom, self.notices)
+            if native is not None
+            else None
         )
 
     def translate(self, msg: KafkaMessage) -> Signal:

@@ -32,6 +32,34 @@ pub enum Check {
     },
 }
 
+/// One reason Connect may discard a valid signal that we send anyway
+/// (`consumer/signals/notices.py`, `notices_of`), checked on the top-level content.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum NoticeCheck {
+    /// An expected field is missing or null.
+    MissingExpectedField { field: String },
+    /// An open enumeration holds a non-empty string off its known list.
+    EnumValueUnknown {
+        field: String,
+        known: HashSet<String>,
+    },
+}
+
+impl NoticeCheck {
+    /// True when the content `entries` (unique keys) give this notice.
+    pub fn found<'a>(&self, mut entries: impl Iterator<Item = (&'a str, &'a V)>) -> bool {
+        match self {
+            NoticeCheck::MissingExpectedField { field } => {
+                !entries.any(|(k, v)| k == field && *v != V::Null)
+            }
+            NoticeCheck::EnumValueUnknown { field, known } => entries.any(|(k, v)| {
+                k == field && matches!(v, V::Str(s) if !s.is_empty() && !known.contains(s))
+            }),
+        }
+    }
+}
+
 fn get<'a>(entries: &'a [(std::sync::Arc<str>, V)], key: &str) -> Option<&'a V> {
     entries.iter().find(|(k, _)| &**k == key).map(|(_, v)| v)
 }

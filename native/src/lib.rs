@@ -2,7 +2,8 @@
 //!
 //! `FastPath.add_plan(schema_id, plan_json)` stores one writer schema's plan (written by
 //! `consumer/native.py`); `FastPath.literal(value, app_key)` turns one Confluent-framed value
-//! into the signal's GraphQL literal, or returns `None` whenever the pure-Python path must
+//! into the signal's GraphQL literal and the bit mask of the plan's notices it gives (signals
+//! Connect may discard, counted by the caller), or returns `None` whenever the pure-Python path must
 //! decide (unknown schema, malformed bytes, a rule broken, anything unusual). A plan whose rules
 //! fingerprint is not `RULES_FINGERPRINT` (the Python rules this build mirrors) is refused.
 
@@ -52,9 +53,10 @@ impl FastPath {
             .collect()
     }
 
-    /// The literal for one framed value, or None (the Python path decides).
+    /// The literal for one framed value and the mask of its plan's notices that it gives, or
+    /// None (the Python path decides).
     #[pyo3(signature = (value, app_key=None))]
-    fn literal(&self, value: &[u8], app_key: Option<&str>) -> Option<String> {
+    fn literal(&self, value: &[u8], app_key: Option<&str>) -> Option<(String, u64)> {
         if value.len() < 5 || value[0] != 0 {
             return None;
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::avro::{Field, Reader, V};
-use crate::check::{fields_ok, is_e164, is_email, Check};
+use crate::check::{fields_ok, is_e164, is_email, Check, NoticeCheck};
 use crate::emit::{is_name, iso_millis, plain, string, value};
 
 /// The fingerprint of the Python rules this code was last checked against.
@@ -105,6 +105,9 @@ pub struct Plan {
     pub content_tail: Vec<(ContentRole, String)>,
     pub checks: HashMap<String, Check>,
     pub required: Vec<String>,
+    /// The notices a valid signal of this type may give, in `notices_of`'s order (at most 64:
+    /// `literal` reports them as a bit mask).
+    pub notices: Vec<NoticeCheck>,
     pub test_signals: bool,
 }
 
@@ -123,6 +126,9 @@ impl Plan {
                 self.fingerprint,
                 RULES_FINGERPRINT.trim()
             ));
+        }
+        if self.notices.len() > 64 {
+            return Err("more than 64 notices".into());
         }
         let width = self.fields.len();
         let slots = [Some(self.event_id), Some(self.event_time), self.app_key]
@@ -167,8 +173,9 @@ impl Plan {
         Ok(())
     }
 
-    /// The literal of one Avro body (the bytes after the 5-byte frame).
-    pub fn literal(&self, body: &[u8], fallback_app_key: Option<&str>) -> Option<String> {
+    /// The literal of one Avro body (the bytes after the 5-byte frame), and the mask of the
+    /// plan's `notices` it gives (bit i: `notices[i]`).
+    pub fn literal(&self, body: &[u8], fallback_app_key: Option<&str>) -> Option<(String, u64)> {
         let mut reader = Reader::new(body);
         let mut slots = Vec::with_capacity(self.fields.len());
         for field in &self.fields {
@@ -289,6 +296,12 @@ impl Plan {
         ) {
             return None;
         }
+        let mut notices = 0u64;
+        for (bit, notice) in self.notices.iter().enumerate() {
+            if notice.found(content.iter().map(|(k, v)| (*k, v))) {
+                notices |= 1 << bit;
+            }
+        }
 
         // 4. the literal, keys in Signal.as_input's order
         let mut out = String::with_capacity(body.len() * 2 + 256);
@@ -336,7 +349,7 @@ impl Plan {
             }
         }
         out.push('}');
-        Some(out)
+        Some((out, notices))
     }
 
     /// `signalCustomAttributes`: the event's attributes (not the event id's name, no nulls),

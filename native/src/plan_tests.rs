@@ -22,7 +22,11 @@ fn plan(own_key: &str, fingerprint: &str) -> Result<Plan, String> {
         "content_head": [["signal_type", "type"], ["category", "cat"], ["name", "label"],
                          ["effect", "fx"]],
         "content_tail": [["timestamp", "at"], ["attributes", "attrs"]],
-        "checks": {{}}, "required": [], "test_signals": false}}"#
+        "checks": {{}}, "required": [], "test_signals": false,
+        "notices": [{{"k": "missing_expected_field", "field": "gone"}},
+                    {{"k": "missing_expected_field", "field": "{own_key}"}},
+                    {{"k": "enum_value_unknown", "field": "{own_key}", "known": ["x"]}},
+                    {{"k": "enum_value_unknown", "field": "type", "known": ["pageView"]}}]}}"#
     );
     let plan: Plan = serde_json::from_str(&json).map_err(|e| e.to_string())?;
     plan.validate().map(|()| plan)
@@ -45,11 +49,18 @@ fn body() -> Vec<u8> {
 fn every_key_and_constant_comes_from_the_plan() {
     let plan = plan("page", RULES_FINGERPRINT.trim()).unwrap();
     assert_eq!(
-        plan.literal(&body(), Some("k")).unwrap(),
+        plan.literal(&body(), Some("k")).unwrap().0,
         "{app:\"k\",who:{email:\"a@b.co\"},what:{type:\"pageView\",cat:\"Cat\",\
          label:\"Page\",fx:\"up\",page:\"home\",at:\"1970-01-01T00:00:00.000Z\",\
          attrs:[{n:\"id\",v:\"e-1\"}]}}"
     );
+}
+
+#[test]
+fn the_notices_a_literal_gives_are_reported_as_a_mask() {
+    let plan = plan("page", RULES_FINGERPRINT.trim()).unwrap();
+    // "gone" is missing and "home" is off the list ["x"]; "page" is set, "pageView" is known
+    assert_eq!(plan.literal(&body(), Some("k")).unwrap().1, 0b0101);
 }
 
 #[test]

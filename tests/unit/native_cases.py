@@ -11,6 +11,7 @@ import copy
 import importlib
 import json
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from graphql.utilities import value_from_ast_untyped
 from consumer.errors import PermanentError
 from consumer.mapping.custom import CustomMappings
 from consumer.signals.graphql_literal import encode_input
+from consumer.signals.notices import Notice
 from consumer.translate import Translator
 from tests.unit.avro.fakes import Message, RegistryStub, our_schemas, settings
 
@@ -136,17 +138,30 @@ def fast_literal(tr: Translator, msg: Any) -> str | None:
     return tr.fast_path.literal(msg)
 
 
+def counted(tr: Translator, call: Callable[[], str | None]) -> tuple[str | None, dict[Notice, int]]:
+    """What ``call`` returns, and the notices it counted in the translator's counts."""
+    before = dict(tr.notices.counts)
+    out = call()
+    after = tr.notices.counts
+    return out, {n: c - before.get(n, 0) for n, c in after.items() if c != before.get(n, 0)}
+
+
 def values(literal: str) -> bytes:
     """A literal's values as JSON: types kept apart (5 is not 5.0), key order kept."""
     return orjson.dumps(value_from_ast_untyped(parse_value(literal)))
 
 
 def assert_agree(tr: Translator, value: bytes) -> str | None:
-    """Both paths agree on ``value``; returns the native literal."""
+    """Both paths agree on ``value`` and on the notices they count; returns the native literal."""
     msg = Message(value, _topic="behavior")
-    fast = fast_literal(tr, msg)
-    reference = python_literal(tr, msg)
+    assert tr.fast_path is not None
+    python_literal(tr, msg)  # the Python path plans the schema first, as in the engine
+    fast, fast_notices = counted(tr, lambda: tr.fast_path.literal(msg) if tr.fast_path else None)
+    reference, notices = counted(tr, lambda: python_literal(tr, msg))
     if fast is not None:
         assert reference is not None, f"native accepted what Python refuses: {fast}"
         assert values(fast) == values(reference), (fast, reference)
+        assert fast_notices == notices, (fast, fast_notices, notices)
+    else:
+        assert not fast_notices, fast_notices
     return fast

@@ -2,9 +2,10 @@
 
 Every event here is Avro-encoded and framed, then given to both paths. The contract
 (``consumer/native.py``): when the native side returns a literal, the Python path translates the
-event to the same values (same types, same order of keys); when the Python path refuses an event,
-the native side returns None. The native side may also return None for valid events it is not
-sure about, but never for the sample events of our schemas.
+event to the same values (same types, same order of keys) and counts the same notices (signals
+Connect may discard); when the Python path refuses an event, the native side returns None. The
+native side may also return None for valid events it is not sure about, but never for the sample
+events of our schemas.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import pytest
 
 from consumer.errors import ConfigurationError
 from consumer.mapping.custom import load_mappings
-from consumer.native import FastPath, Unsupported, build_plan, load_native
+from consumer.native import FastPath, Unsupported, build_plan, load_native, notices_in
 from consumer.native_guard import fingerprint
-from consumer.signals.notices import MISSING_EXPECTED_FIELD, Notice
+from consumer.signals.notices import ENUM_VALUE_UNKNOWN, MISSING_EXPECTED_FIELD, Notice
 from tests.unit.avro.fakes import Message, frame, settings
 from tests.unit.mapping.samples import SAMPLES, sample
 from tests.unit.native_cases import (
@@ -38,6 +39,7 @@ from tests.unit.native_cases import (
     SCHEMAS,
     SHOP_ID,
     assert_agree,
+    counted,
     fast_literal,
     python_literal,
     translator,
@@ -119,26 +121,28 @@ def test_pass_through_fields_of_every_shape_match() -> None:
         ("OrderEvent", {"orderedItems": []}, (MISSING_EXPECTED_FIELD, "order", "orderedItems")),
     ],
 )
-def test_signals_connect_may_discard_are_sent_by_the_python_path_which_counts_them(
+def test_signals_connect_may_discard_take_the_fast_path_which_counts_them_as_python_does(
     record: str, changes: dict[str, Any], notice: tuple[Any, str, str]
 ) -> None:
-    """A missing expected field or an off-list value: native None, Python sends and counts."""
+    """A missing expected field: the Python path's literal, and the same notice counted once."""
     tr = translator()
     msg = Message(frame(IDS[record], SCHEMAS[record], sample(record, **changes)))
-    before = tr.notices.counts.get(Notice(*notice), 0)
-    assert fast_literal(tr, msg) is None
-    assert python_literal(tr, msg) is not None
-    assert tr.notices.counts[Notice(*notice)] > before
+    reference, python_notices = counted(tr, lambda: python_literal(tr, msg))
+    assert reference is not None
+    assert python_notices[Notice(*notice)] == 1
+    fast, fast_notices = counted(tr, lambda: tr.fast_path.literal(msg) if tr.fast_path else None)
+    assert fast == reference
+    assert fast_notices == python_notices
 
 
 @pytest.mark.parametrize(
     ("value", "known"),
-    [("play", True), ("click", True), ("COMPLETE", True), ("scroll", False), ("", False)],
+    [("play", True), ("click", True), ("COMPLETE", True), ("scroll", False), ("", None)],
 )
-def test_values_off_an_open_enumeration_list_are_left_to_the_python_path(
-    value: str, known: bool
+def test_values_off_an_open_enumeration_list_are_sent_and_reported(
+    value: str, known: bool | None
 ) -> None:
-    """A writer whose interactionType is a string: off-list values get None (Python counts)."""
+    """A writer whose interactionType is a string: off-list values are reported, "" refused."""
     # our schemas keep it an Avro enum, so this writer is planned by hand (no reader schema)
     variant = copy.deepcopy(SCHEMAS["RichMediaInteractionEvent"])
     for field in variant["fields"]:
@@ -149,12 +153,19 @@ def test_values_off_an_open_enumeration_list_are_left_to_the_python_path(
     native = load_native(settings())
     assert native is not None
     fast = native.FastPath()
-    fast.add_plan(90, orjson.dumps(build_plan(plan, settings())).decode())
+    native_plan = build_plan(plan, settings())
+    fast.add_plan(90, orjson.dumps(native_plan).decode())
     event = sample("RichMediaInteractionEvent", interactionType=value)
-    literal = fast.literal(frame(90, variant, event), "app")
-    assert (literal is not None) is known
-    if known:
-        assert f'interactionType:"{value}"' in literal
+    out = fast.literal(frame(90, variant, event), "app")
+    if known is None:  # the Python rules refuse an empty open-enum value
+        assert out is None
+        return
+    literal, mask = out
+    assert f'interactionType:"{value}"' in literal
+    table = notices_in(native_plan)
+    found = {n for i, n in enumerate(table) if mask >> i & 1}
+    off_list = Notice(ENUM_VALUE_UNKNOWN, native_plan["signal_type"], "interactionType")
+    assert found == (set() if known else {off_list})
 
 
 @pytest.mark.parametrize(
