@@ -42,6 +42,7 @@ from consumer import __version__
 from consumer.avro.registry_tls import registry_headers, registry_verify
 from consumer.avro.schemas import full_name
 from consumer.config import Settings
+from consumer.connect.backoff import parse_retry_after
 from consumer.errors import (
     ConfigurationError,
     IncompatibleSchemaError,
@@ -109,13 +110,6 @@ def _not_found(response: httpx.Response, excerpt: str) -> _NotFound:
     code = payload.get("error_code")
     message = str(payload.get("message", excerpt))[:_EXCERPT]
     return _NotFound(code if isinstance(code, int) else None, message)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 class SchemaRegistry:
@@ -396,7 +390,7 @@ class SchemaRegistry:
         if status == 429:
             raise RegistryUnavailable(
                 "schema registry is throttling (HTTP 429)",
-                retry_after_s=_retry_after(response.headers.get("retry-after")),
+                retry_after_s=parse_retry_after(response.headers.get("retry-after")),
             )
         if status >= 500:
             raise RegistryUnavailable(f"schema registry answered HTTP {status}: {excerpt}")

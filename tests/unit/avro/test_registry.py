@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from consumer.avro.registry import MAX_SCHEMA_ID
+from consumer.connect.backoff import MAX_RETRY_AFTER_S
 from consumer.errors import (
     ConfigurationError,
     IncompatibleSchemaError,
@@ -110,6 +111,16 @@ def test_throttling_carries_retry_after() -> None:
     with pytest.raises(RegistryUnavailable) as raised:
         stub.registry().get(7)
     assert raised.value.retry_after_s == 3.0
+
+
+def test_throttling_reads_an_http_date_retry_after() -> None:
+    """A 429 whose Retry-After is an HTTP date carries a hint (the Connect client's parser)."""
+    stub = RegistryStub(
+        {7: CART}, status=429, headers={"retry-after": "Fri, 01 Jan 2100 00:00:00 GMT"}
+    )
+    with pytest.raises(RegistryUnavailable) as raised:
+        stub.registry().get(7)
+    assert raised.value.retry_after_s == MAX_RETRY_AFTER_S
 
 
 @pytest.mark.parametrize("status", [401, 403])
