@@ -17,7 +17,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -75,9 +82,9 @@ _SECRET_KEY = re.compile(r"password|passphrase|secret|token|credential|jaas|\.pe
 #: The ``user:password@`` part of a URL (``https://user:pw@registry:8081``).
 _URL_USERINFO = re.compile(r"(?<=://)[^/@]+@")
 
-CsvList = Annotated[list[str], NoDecode]
-PairMap = Annotated[dict[str, str], NoDecode]
-PropertyMap = Annotated[dict[str, str], NoDecode]
+CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
+PairMap = Annotated[dict[str, str], NoDecode, BeforeValidator(_split_pairs)]
+PropertyMap = Annotated[dict[str, str], NoDecode, BeforeValidator(parse_properties)]
 
 
 class Settings(BaseSettings):
@@ -227,21 +234,6 @@ class Settings(BaseSettings):
     auth_failure_exit_s: float | None = Field(default=None, gt=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
-
-    @field_validator("topics", "mapping_files", mode="before")
-    @classmethod
-    def _csv(cls, value: Any) -> Any:
-        return _split_csv(value)
-
-    @field_validator("topic_app_keys", mode="before")
-    @classmethod
-    def _pairs(cls, value: Any) -> Any:
-        return _split_pairs(value)
-
-    @field_validator("kafka_properties", mode="before")
-    @classmethod
-    def _properties(cls, value: Any) -> Any:
-        return parse_properties(value)
 
     @classmethod
     def settings_customise_sources(
