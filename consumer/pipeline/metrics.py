@@ -215,31 +215,27 @@ class Metrics:
     def totals(self) -> dict[str, Any]:
         """Counter totals (summed over labels; dead letters by reason) for run summaries."""
 
-        def total(counter: Counter | TopicCounter) -> float:
-            return sum(
-                sample.value
+        def samples(counter: Counter | TopicCounter) -> list[tuple[dict[str, str], float]]:
+            return [
+                (sample.labels, sample.value)
                 for metric in counter.collect()
                 for sample in metric.samples
                 if sample.name.endswith("_total")
-            )
+            ]
 
-        by_reason = {
-            sample.labels["reason"]: sample.value
-            for metric in self.dead_lettered.collect()
-            for sample in metric.samples
-            if sample.name.endswith("_total")
-        }
+        def total(counter: Counter | TopicCounter) -> float:
+            return sum(value for _labels, value in samples(counter))
+
         return {
             "consumed": total(self.events_consumed),
             "delivered": total(self.delivered),
             "dead_lettered": total(self.dead_lettered),
-            "dead_lettered_by_reason": by_reason,
+            "dead_lettered_by_reason": {
+                labels["reason"]: value for labels, value in samples(self.dead_lettered)
+            },
             "mutations": total(self.mutations),
             "mutations_ok": sum(
-                sample.value
-                for metric in self.mutations.collect()
-                for sample in metric.samples
-                if sample.name.endswith("_total") and sample.labels.get("outcome") == "ok"
+                value for labels, value in samples(self.mutations) if labels["outcome"] == "ok"
             ),
             "retries": total(self.retries),
         }
