@@ -81,30 +81,12 @@ class Faults:
     null_id_next: int = 0
 
     def __post_init__(self) -> None:
-        rates = (
-            self.throttle_rate,
-            self.rate_limit_rate,
-            self.error_rate,
-            self.unavailable_rate,
-            self.timeout_rate,
-            self.gateway_timeout_rate,
-        )
+        rates = [getattr(self, name) for name in FAULT_FIELDS if name.endswith("_rate")]
         if any(not 0.0 <= rate <= 1.0 for rate in rates):
             raise ValueError("fault rates must be between 0 and 1")
         if sum(rates) > 1.0 + 1e-9:
             raise ValueError("the fault rates must add up to at most 1")
-        numbers = (
-            self.throttle_next,
-            self.retry_after_s,
-            self.timeout_delay_s,
-            self.latency_ms,
-            self.outage_s,
-            self.rate_limit_next,
-            self.gateway_timeout_next,
-            self.gateway_timeout_s,
-            self.wrong_count_next,
-            self.null_id_next,
-        )
+        numbers = [getattr(self, name) for name, kind in FAULT_FIELDS.items() if kind is not str]
         if any(not math.isfinite(value) or value < 0 for value in numbers):
             raise ValueError(
                 "throttle_next, retry_after_s, timeout_delay_s, latency_ms, outage_s, "
@@ -142,24 +124,11 @@ class Faults:
 
 #: Field name -> its type (int, float or str), for parsing JSON bodies and CLI options.
 FAULT_FIELDS: Final[dict[str, type]] = {
-    "throttle_rate": float,
-    "throttle_next": int,
-    "retry_after_s": float,
-    "error_rate": float,
-    "unavailable_rate": float,
-    "timeout_rate": float,
-    "timeout_delay_s": float,
-    "latency_ms": float,
-    "outage_s": float,
-    "outage_mode": str,
-    "rate_limit_rate": float,
-    "rate_limit_next": int,
-    "gateway_timeout_rate": float,
-    "gateway_timeout_next": int,
-    "gateway_timeout_s": float,
-    "wrong_count_next": int,
-    "null_id_next": int,
+    field.name: {"int": int, "float": float}.get(str(field.type), str)
+    for field in dataclasses.fields(Faults)
 }
+#: The ``*_next`` settings: how many of the next requests (or accepted mutations) get the fault.
+_COUNTDOWNS: Final = tuple(name for name in FAULT_FIELDS if name.endswith("_next"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,11 +165,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._faults = Faults()
         self._random = random.Random(seed)
-        self._throttle_left = 0
-        self._rate_limit_left = 0
-        self._gateway_timeout_left = 0
-        self._wrong_count_left = 0
-        self._null_id_left = 0
+        self._left = dict.fromkeys(_COUNTDOWNS, 0)
         self._outage_until = 0.0
         self.replace(faults or Faults())
 
@@ -209,11 +174,7 @@ class FaultInjector:
         with self._lock:
             self._faults = faults
             self._random = random.Random(self._seed)
-            self._throttle_left = faults.throttle_next
-            self._rate_limit_left = faults.rate_limit_next
-            self._gateway_timeout_left = faults.gateway_timeout_next
-            self._wrong_count_left = faults.wrong_count_next
-            self._null_id_left = faults.null_id_next
+            self._left = {name: getattr(faults, name) for name in _COUNTDOWNS}
             # "refuse" outages are made by stopping the process (CLI / test fixture), not here.
             in_process = faults.outage_s and faults.outage_mode == "503"
             self._outage_until = self._clock() + faults.outage_s if in_process else 0.0
@@ -224,13 +185,16 @@ class FaultInjector:
             outage_left = max(0.0, self._outage_until - self._clock())
             return {
                 **self._faults.as_dict(),
-                "throttle_next_left": self._throttle_left,
-                "rate_limit_next_left": self._rate_limit_left,
-                "gateway_timeout_next_left": self._gateway_timeout_left,
-                "wrong_count_next_left": self._wrong_count_left,
-                "null_id_next_left": self._null_id_left,
+                **{f"{name}_left": left for name, left in self._left.items()},
                 "outage_left_s": round(outage_left, 3),
             }
+
+    def _take(self, countdown: str) -> bool:
+        """Use up one of ``countdown`` (a ``*_next`` setting) if any is left; lock held."""
+        if self._left[countdown] <= 0:
+            return False
+        self._left[countdown] -= 1
+        return True
 
     def decide(self) -> Decision:
         """The fault for the next GraphQL request (advances the random stream)."""
@@ -245,44 +209,35 @@ class FaultInjector:
                 FaultKind.RATE_LIMIT, 200, latency, retry_after_s=faults.retry_after_s
             )
             gateway = Decision(FaultKind.GATEWAY_TIMEOUT, 504, latency, faults.gateway_timeout_s)
-            if self._throttle_left > 0:
-                self._throttle_left -= 1
-                return throttle
-            if self._rate_limit_left > 0:
-                self._rate_limit_left -= 1
-                return limited
-            if self._gateway_timeout_left > 0:
-                self._gateway_timeout_left -= 1
-                return gateway
+            for countdown, decision in (
+                ("throttle_next", throttle),
+                ("rate_limit_next", limited),
+                ("gateway_timeout_next", gateway),
+            ):
+                if self._take(countdown):
+                    return decision
             draw = self._random.random()
-            edge = faults.throttle_rate
-            if draw < edge:
-                return throttle
-            edge += faults.rate_limit_rate
-            if draw < edge:
-                return limited
-            edge += faults.error_rate
-            if draw < edge:
-                return Decision(FaultKind.ERROR, 500, latency)
-            edge += faults.unavailable_rate
-            if draw < edge:
-                return Decision(FaultKind.UNAVAILABLE, 503, latency)
-            edge += faults.timeout_rate
-            if draw < edge:
-                return Decision(FaultKind.TIMEOUT, 200, latency, faults.timeout_delay_s)
-            edge += faults.gateway_timeout_rate
-            if draw < edge:
-                return gateway
+            edge = 0.0
+            for rate, decision in (
+                (faults.throttle_rate, throttle),
+                (faults.rate_limit_rate, limited),
+                (faults.error_rate, Decision(FaultKind.ERROR, 500, latency)),
+                (faults.unavailable_rate, Decision(FaultKind.UNAVAILABLE, 503, latency)),
+                (
+                    faults.timeout_rate,
+                    Decision(FaultKind.TIMEOUT, 200, latency, faults.timeout_delay_s),
+                ),
+                (faults.gateway_timeout_rate, gateway),
+            ):
+                edge += rate
+                if draw < edge:
+                    return decision
             return Decision(None, 200, latency)
 
     def answer_fault(self) -> FaultKind | None:
         """How to spoil the answer to a mutation that was just accepted (``WRONG_COUNT``,
         ``NULL_ID``), or None; uses up one of ``wrong_count_next``, else of ``null_id_next``."""
         with self._lock:
-            if self._wrong_count_left > 0:
-                self._wrong_count_left -= 1
+            if self._take("wrong_count_next"):
                 return FaultKind.WRONG_COUNT
-            if self._null_id_left > 0:
-                self._null_id_left -= 1
-                return FaultKind.NULL_ID
-            return None
+            return FaultKind.NULL_ID if self._take("null_id_next") else None
