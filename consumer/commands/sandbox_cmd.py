@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sandbox")
     def sandbox_command(
+        ctx: typer.Context,
         *,
         host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8080,
@@ -159,7 +160,7 @@ def register(app: typer.Typer) -> None:
 
         try:
             from connect_sandbox.dialect import parse_dialect
-            from connect_sandbox.faults import Faults
+            from connect_sandbox.faults import FAULT_FIELDS, Faults
             from connect_sandbox.server import serve
             from connect_sandbox.service import DEFAULT_API_KEY, DEFAULT_APP_KEYS, SandboxConfig
         except ImportError as exc:
@@ -178,25 +179,9 @@ def register(app: typer.Typer) -> None:
         )
         log = get_logger("sandbox")
         try:
-            try:
+            try:  # each fault option is named after its Faults field
                 faults = Faults.from_mapping(
-                    {
-                        "throttle_rate": throttle_rate,
-                        "throttle_next": throttle_next,
-                        "retry_after_s": retry_after_s,
-                        "error_rate": error_rate,
-                        "unavailable_rate": unavailable_rate,
-                        "timeout_rate": timeout_rate,
-                        "timeout_delay_s": timeout_delay_s,
-                        "latency_ms": latency_ms,
-                        "outage_s": outage_s,
-                        "outage_mode": outage_mode,
-                        "rate_limit_rate": rate_limit_rate,
-                        "rate_limit_next": rate_limit_next,
-                        "gateway_timeout_rate": gateway_timeout_rate,
-                        "gateway_timeout_next": gateway_timeout_next,
-                        "gateway_timeout_s": gateway_timeout_s,
-                    }
+                    {name: value for name, value in ctx.params.items() if name in FAULT_FIELDS}
                 )
             except ValueError as exc:
                 raise ConfigurationError(str(exc), setting="fault options") from exc

@@ -99,3 +99,18 @@ def test_the_runtime_cli_loads_without_the_extra() -> None:
     """The other commands still work when the sandbox's dependencies are missing."""
     result = _sandbox("--help", without="connect_sandbox,graphql,starlette,uvicorn")
     assert result.returncode == 0, result.stderr
+
+
+def test_every_fault_option_is_a_faults_field() -> None:
+    """The command hands Faults every option but the server's own, so each must be a field."""
+    import typer.main
+
+    from connect_sandbox.faults import FAULT_FIELDS
+    from consumer.cli import app
+
+    command = typer.main.get_command(app).commands["sandbox"]  # type: ignore[attr-defined]
+    server = {"ctx", "host", "port", "db", "api_key", "app_key", "tier", "benchmark"}
+    server |= {"record_latency", "seed", "error_dialect"}
+    fault_options = {param.name for param in command.params} - server
+    assert len(fault_options) == 15
+    assert fault_options <= set(FAULT_FIELDS)
