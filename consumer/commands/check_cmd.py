@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         from consumer.avro.registry import SchemaRegistry
         from consumer.errors import ExitCode
         from consumer.kafka_config import admin_config, dlq_topic_config
-        from consumer.ops.cli_support import guarded, load, stdout_console
+        from consumer.ops.cli_support import console, guarded, load
         from consumer.ops.doctor import failed, run_checks
         from consumer.ops.doctor_connect import check_connect
         from consumer.ops.doctor_kafka import AdminProbe
@@ -54,6 +54,6 @@ def register(app: typer.Typer) -> None:
             status = f"[{_STYLE[check.status]}]{check.status}[/]"
             setting = check.setting if check.status in ("fail", "warn") else None
             table.add_row(check.name, status, check.detail, setting or "")
-        stdout_console().print(table)
+        console().print(table)
         if failed(checks):
             raise typer.Exit(ExitCode.ERROR)

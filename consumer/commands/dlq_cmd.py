@@ -48,11 +48,14 @@ def register(app: typer.Typer) -> None:
         dlq_topic: DlqTopic = None,
     ) -> None:
         """List dead-letter records: reason headers and decoded payload, emails/phones masked."""
-        from consumer.ops.cli_support import guarded, iso_ms, load
+        from consumer.ops.cli_support import guarded, load, parsed
         from consumer.ops.dlq_inspect import InspectOptions, run_inspect
         from consumer.ops.dlq_records import DlqFilter
+        from consumer.ops.ranges import parse_iso_ms
 
-        select = DlqFilter(tuple(reason or ()), tuple(source_topic or ()), iso_ms(since, "--since"))
+        select = DlqFilter(
+            tuple(reason or ()), tuple(source_topic or ()), parsed(parse_iso_ms, since, "--since")
+        )
         options = InspectOptions(select, limit, show_pii, as_json)
         with guarded():
             run_inspect(load(dlq_topic=dlq_topic), options, echo=typer.echo)
@@ -97,15 +100,16 @@ def register(app: typer.Typer) -> None:
 
         Progress is saved after every batch: an interrupted re-drive resumes where it stopped.
         """
-        from consumer.ops.cli_support import guarded, load, rate, stderr_console, stdout_console
+        from consumer.ops.cli_support import console, guarded, load, parsed
         from consumer.ops.dlq_records import DlqFilter
+        from consumer.ops.ranges import parse_rate
         from consumer.ops.redrive import RedriveOptions, run_redrive
 
         if execute and dry_run:
             raise typer.BadParameter("give --execute or --dry-run (the default), not both")
         options = RedriveOptions(
             select=DlqFilter(tuple(reason or ()), tuple(source_topic or ())),
-            rate_per_s=rate(rate_limit, "--rate-limit"),
+            rate_per_s=parsed(parse_rate, rate_limit, "--rate-limit"),
             execute=execute,
             state_file=state_file,
             max_records=max_records,
@@ -115,8 +119,8 @@ def register(app: typer.Typer) -> None:
             run_redrive(
                 load(dlq_topic=dlq_topic),
                 options,
-                console=stdout_console(),
-                progress_console=stderr_console(),
+                console=console(),
+                progress_console=console(stderr=True),
             )
 
     app.add_typer(dlq)

@@ -46,8 +46,9 @@ def register(app: typer.Typer) -> None:
 
         --execute is refused (exit 1) while the group has active members: stop them first.
         """
-        from consumer.ops.cli_support import guarded, iso_ms, load, stdout_console
+        from consumer.ops.cli_support import console, guarded, load, parsed
         from consumer.ops.offsets import ResetOptions, ResetTarget, run_reset
+        from consumer.ops.ranges import parse_iso_ms
 
         chosen = [to_time is not None, to_offset is not None, to_earliest, to_latest]
         if sum(chosen) != 1:
@@ -55,7 +56,7 @@ def register(app: typer.Typer) -> None:
                 "give exactly one of --to-time, --to-offset, --to-earliest, --to-latest"
             )
         if to_time is not None:
-            target = ResetTarget("time", iso_ms(to_time, "--to-time") or 0)
+            target = ResetTarget("time", parsed(parse_iso_ms, to_time, "--to-time") or 0)
         elif to_offset is not None:
             target = ResetTarget("offset", to_offset)
         else:
@@ -64,6 +65,6 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--partition needs --topic", param_hint="--partition")
         options = ResetOptions(group, target, topic, tuple(partition or ()), execute)
         with guarded():
-            run_reset(load(), options, console=stdout_console())
+            run_reset(load(), options, console=console())
 
     app.add_typer(offsets)

@@ -61,8 +61,8 @@ def register(app: typer.Typer) -> None:
 
         Dates are ISO 8601 (Z or an offset; without one, UTC).
         """
-        from consumer.ops.cli_support import guarded, iso_ms, load, stderr_console, stdout_console
-        from consumer.ops.ranges import EndAt, StartAt
+        from consumer.ops.cli_support import console, guarded, load, parsed
+        from consumer.ops.ranges import EndAt, StartAt, parse_iso_ms
         from consumer.ops.replay import ReplayOptions, run_replay
 
         if sum([from_offset is not None, from_time is not None, from_earliest]) != 1:
@@ -76,13 +76,13 @@ def register(app: typer.Typer) -> None:
         if from_offset is not None:
             start = StartAt("offset", from_offset)
         elif from_time is not None:
-            start = StartAt("time", iso_ms(from_time, "--from-time") or 0)
+            start = StartAt("time", parsed(parse_iso_ms, from_time, "--from-time") or 0)
         else:
             start = StartAt("earliest")
         if to_offset is not None:
             end = EndAt("offset", to_offset)
         elif to_time is not None:
-            end = EndAt("time", iso_ms(to_time, "--to-time") or 0)
+            end = EndAt("time", parsed(parse_iso_ms, to_time, "--to-time") or 0)
         else:
             end = EndAt("now")
         options = ReplayOptions(
@@ -94,4 +94,4 @@ def register(app: typer.Typer) -> None:
             dlq_topic=dlq_topic,
         )
         with guarded():
-            run_replay(load(), options, console=stdout_console(), progress_console=stderr_console())
+            run_replay(load(), options, console=console(), progress_console=console(stderr=True))

@@ -7,25 +7,19 @@ on stderr); 2 bad usage; 3 configuration error; 4 the Connect API refused the AP
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from consumer.config import Settings
 from consumer.errors import ApiAuthError, ConfigurationError, ConsumerError, ExitCode
-from consumer.ops.ranges import parse_iso_ms, parse_rate
 
-__all__ = [
-    "guarded",
-    "iso_ms",
-    "load",
-    "rate",
-    "stderr_console",
-    "stdout_console",
-]
+__all__ = ["console", "guarded", "load", "parsed"]
+
+T = TypeVar("T")
 
 _WIDE = 160
 
@@ -43,34 +37,20 @@ def load(**overrides: Any) -> Settings:
     return settings
 
 
-def stdout_console() -> Console:
-    """Results (tables, summaries): stdout, wide when it is not a terminal."""
-    console = Console()
-    return console if console.is_terminal else Console(width=_WIDE)
+def console(*, stderr: bool = False) -> Console:
+    """Results (tables, summaries) on stdout, progress bars and warnings on ``stderr``; wide
+    when it is not a terminal."""
+    out = Console(stderr=stderr)
+    return out if out.is_terminal else Console(stderr=stderr, width=_WIDE)
 
 
-def stderr_console() -> Console:
-    """Progress bars and warnings: stderr."""
-    console = Console(stderr=True)
-    return console if console.is_terminal else Console(stderr=True, width=_WIDE)
-
-
-def iso_ms(value: str | None, option: str) -> int | None:
-    """Epoch ms of an ISO 8601 option value; a usage error (exit 2) naming ``option``."""
+def parsed(parse: Callable[[str], T], value: str | None, option: str) -> T | None:
+    """``parse(value)`` of an option value (None when not given); a usage error (exit 2)
+    naming ``option`` when ``parse`` raises ``ValueError``."""
     if value is None:
         return None
     try:
-        return parse_iso_ms(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint=option) from exc
-
-
-def rate(value: str | None, option: str) -> float | None:
-    """Records per second of ``N/s`` / ``N/min``; a usage error naming ``option``."""
-    if value is None:
-        return None
-    try:
-        return parse_rate(value)
+        return parse(value)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from exc
 
