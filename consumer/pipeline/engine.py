@@ -18,7 +18,7 @@ from consumer.deadletter import DeadLetterWriter
 from consumer.errors import PermanentError, RecordTooLargeError, RetryableError
 from consumer.logs import get_logger
 from consumer.pipeline.batcher import Batcher, Item
-from consumer.pipeline.letters import DeadLetters, TrackedLetter
+from consumer.pipeline.letters import TrackedLetter
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
 from consumer.pipeline.outcomes import OutcomeHandling
@@ -45,7 +45,7 @@ __all__ = [
 Work = Job | TrackedLetter | RegistryRetry
 
 
-class Engine(DeadLetters, RegistryWaits, OutcomeHandling):
+class Engine(RegistryWaits, OutcomeHandling):
     """Offsets, batches, sends, retries, dead letters and pauses of the assigned partitions."""
 
     def __init__(

@@ -6,8 +6,6 @@ Mixed into :class:`consumer.pipeline.engine.Engine`; runs on the loop thread onl
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from typing import Any
 
 from consumer.config import Settings
 from consumer.connect.policy import (
@@ -30,11 +28,9 @@ from consumer.errors import (
     SignalIdsMismatch,
 )
 from consumer.pipeline.batcher import Batcher
-from consumer.pipeline.metrics import Metrics
-from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
-from consumer.pipeline.retry import PauseBook, RetrySchedule
+from consumer.pipeline.letters import DeadLetters
+from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.pipeline.sender import Job, Outcome, WorkerPool
-from consumer.types import KafkaMessage
 
 __all__ = ["SUSPECTS_MAX", "OutcomeHandling"]
 
@@ -43,29 +39,17 @@ __all__ = ["SUSPECTS_MAX", "OutcomeHandling"]
 SUSPECTS_MAX = 16
 
 
-class OutcomeHandling:
-    """What to do with each :class:`Outcome` (the engine provides the state)."""
+class OutcomeHandling(DeadLetters):
+    """What to do with each :class:`Outcome` (the engine provides the state; rejected signals
+    go out through :meth:`DeadLetters.dead_letter`)."""
 
     settings: Settings
-    metrics: Metrics
-    log: Any
-    tracker: OffsetTracker
     batcher: Batcher
     pool: WorkerPool
-    pauses: PauseBook
-    retries: RetrySchedule[Any]
     ready_jobs: deque[Job]
     assigned: set[TopicPartitionKey]
     auth_failed_since: float | None
     query_refused_since: float | None
-    _clock: Callable[[], float]
-    _wall_ms: Callable[[], int]
-    _delay: Callable[[int, float | None], float]
-
-    def dead_letter(
-        self, err: PermanentError, msg: KafkaMessage, epoch: int, first_ms: int | None = None
-    ) -> None:
-        raise NotImplementedError
 
     def handle_outcomes(self, timeout_s: float = 0.0) -> int:
         """Apply every finished send; returns how many there were."""
