@@ -31,6 +31,7 @@ __all__ = [
     "OpsConsumer",
     "RangeConsumer",
     "SendFn",
+    "StopFlag",
     "TopicLister",
     "TopicPartition",
     "TranslateFn",
@@ -129,6 +130,13 @@ class OpsConsumer(RangeConsumer, TopicLister, Protocol):
         self, partitions: list[KafkaTopicPartition], timeout: float = ...
     ) -> list[KafkaTopicPartition]: ...
     def close(self) -> None: ...
+
+
+class StopFlag(Protocol):
+    """How the poll loop is asked to stop (``threading.Event`` and ``ShutdownRequest`` are)."""
+
+    def is_set(self) -> bool: ...
+    def set(self) -> None: ...
 
 
 #: Sends pre-encoded signal literals as one mutation; returns the signal ids.

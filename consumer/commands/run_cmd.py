@@ -24,13 +24,11 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Consume the configured topics and import the events into Connect as signals."""
-        import threading
-
         from consumer.config import load_settings
         from consumer.errors import ConfigurationError, ExitCode
         from consumer.logs import configure_logging, get_logger
         from consumer.pipeline import Pipeline
-        from consumer.pipeline.shutdown import install_signal_handlers
+        from consumer.pipeline.shutdown import ShutdownRequest, install_signal_handlers
 
         try:
             settings = load_settings()
@@ -38,7 +36,7 @@ def register(app: typer.Typer) -> None:
             pipeline = Pipeline.from_settings(
                 settings, until_idle_s=until_idle, max_events=max_events
             )
-            stop = threading.Event()
+            stop = ShutdownRequest()
             restore = install_signal_handlers(stop)
             try:
                 code = pipeline.run(stop)

@@ -19,7 +19,6 @@ Commit protocol (docs/pipeline.md has the long form):
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from consumer.types import (
     KafkaConsumer,
     KafkaProducer,
     SendFn,
+    StopFlag,
     TranslateFn,
 )
 
@@ -252,7 +252,7 @@ class Pipeline(KafkaEdge, Observation):
         return pipeline
 
     # --- the loop -----------------------------------------------------------------------------
-    def run(self, stop: threading.Event) -> ExitCode:
+    def run(self, stop: StopFlag) -> ExitCode:
         """Consume until ``stop`` (or idle / max events); returns the exit code."""
         try:
             code = self._loop(stop)
@@ -280,7 +280,7 @@ class Pipeline(KafkaEdge, Observation):
         )
         self.log.info("subscribed", topics=topics, group=s.kafka_group_id)
 
-    def _loop(self, stop: threading.Event) -> ExitCode:
+    def _loop(self, stop: StopFlag) -> ExitCode:
         engine, consumer = self.engine, self.consumer
         self._subscribe()
         self.broker.start()

@@ -1,33 +1,53 @@
-"""SIGTERM/SIGINT handling: the first signal asks the loop to drain and stop."""
+"""SIGTERM/SIGINT handling: the first signal asks the loop to drain and stop.
+
+A Python signal handler runs on the main thread between two bytecodes, possibly while that thread
+holds a lock: structlog's write lock in the middle of a log line, the condition inside
+``threading.Event.set``. Anything the handler does that takes such a lock waits for ever on its
+own thread (a consumer once ignored its SIGTERM that way, its handler logging). So the handler
+takes no lock and logs nothing: it sets a :class:`ShutdownRequest` (a plain attribute), and the
+poll loop logs ``drain_started`` when it sees it.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import faulthandler
 import signal
-import threading
 from collections.abc import Callable
 from types import FrameType
 
-from consumer.logs import get_logger
+from consumer.types import StopFlag
 
-__all__ = ["install_signal_handlers"]
+__all__ = ["ShutdownRequest", "install_signal_handlers"]
 
 
-def install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
+class ShutdownRequest:
+    """A stop flag without a lock: set by a signal handler or the loop, read by the loop."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        """True once a stop is requested."""
+        return self._set
+
+    def set(self) -> None:
+        """Request the stop (one attribute store: safe wherever the main thread was)."""
+        self._set = True
+
+
+def install_signal_handlers(stop: StopFlag) -> Callable[[], None]:
     """Set ``stop`` on SIGTERM/SIGINT; a second signal raises KeyboardInterrupt.
 
     Returns a function restoring the previous handlers.
     """
-    log = get_logger("shutdown")
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
-    def handler(signum: int, _frame: FrameType | None) -> None:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
-        stop.set()  # first: whatever the handler interrupted, the request is never lost
-        with contextlib.suppress(Exception):  # a failing log sink must not undo the shutdown
-            log.info("shutdown_requested", signal=signal.Signals(signum).name)
+        stop.set()
 
     for sig in previous:
         signal.signal(sig, handler)

@@ -1,31 +1,80 @@
-"""SIGTERM handling: the stop is requested before anything else can fail."""
+"""SIGTERM handling: the stop is requested without taking any lock the interrupted code may hold."""
 
 from __future__ import annotations
 
 import os
 import signal
-import threading
-
-import pytest
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 from consumer.pipeline import shutdown
 
+ROOT = Path(__file__).resolve().parents[3]
 
-class BrokenLog:
-    """A logger whose every call fails (a stand-in for any failure inside the handler)."""
+# A log line whose writing is interrupted by SIGTERM: the handler runs on the main thread while
+# that thread holds structlog's (non-reentrant) write lock, as it does whenever a signal lands
+# during a log call of the poll loop.
+_MID_LOG_LINE = textwrap.dedent(
+    """
+    import os, signal, sys, threading
+    from consumer.logs import configure_logging, get_logger
+    from consumer.pipeline.shutdown import install_signal_handlers
 
-    def info(self, *_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("log sink failed")
+    class Stderr:
+        def __init__(self, real):
+            self.real, self.sent = real, False
+        def write(self, text):
+            if not self.sent:
+                self.sent = True
+                os.kill(os.getpid(), signal.SIGTERM)  # the handler runs before write returns
+                sum(range(1000))
+            return self.real.write(text)
+        def flush(self):
+            self.real.flush()
 
-
-def test_sigterm_sets_stop_even_when_logging_it_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A failure while logging the signal must not swallow the shutdown request (before, the
-    log call came first and an exception there left ``stop`` unset)."""
-    monkeypatch.setattr(shutdown, "get_logger", lambda _name: BrokenLog())
+    configure_logging("info", "json")
     stop = threading.Event()
+    restore = install_signal_handlers(stop)
+    sys.stderr = Stderr(sys.stderr)
+    get_logger("loop").info("a_line_of_the_poll_loop")
+    restore()
+    print("stop set" if stop.is_set() else "stop lost", flush=True)
+    """
+)
+
+
+def test_sigterm_during_a_log_line_neither_deadlocks_nor_is_lost() -> None:
+    """A SIGTERM that lands while the main thread writes a log line sets the stop and returns
+    (before, the handler logged and waited for ever on the write lock its own thread held)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _MID_LOG_LINE],
+            check=False,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError("the SIGTERM handler deadlocked on the log write lock") from exc
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "stop set"
+
+
+def test_a_second_signal_interrupts() -> None:
+    """The first SIGTERM asks for a drain; a second one raises KeyboardInterrupt at once."""
+    stop = shutdown.ShutdownRequest()
     restore = shutdown.install_signal_handlers(stop)
     try:
         os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.is_set()
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        except KeyboardInterrupt:
+            pass
+        else:
+            raise AssertionError("the second signal did not interrupt")
     finally:
         restore()
-    assert stop.is_set()
