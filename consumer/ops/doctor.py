@@ -53,6 +53,7 @@ __all__ = [
     "TopicAccess",
     "failed",
     "run_checks",
+    "why",
 ]
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -135,7 +136,8 @@ def failed(checks: Iterable[Check]) -> bool:
     return any(check.status == "fail" for check in checks)
 
 
-def _why(exc: BaseException) -> str:
+def why(exc: BaseException) -> str:
+    """``Type: message`` of a probe failure, clipped for the report."""
     return clip(f"{type(exc).__name__}: {exc}", _DETAIL_MAX)
 
 
@@ -155,7 +157,7 @@ def _topic_check(kafka: KafkaProbe, name: str, setting: str) -> Check:
     try:
         access = kafka.topic(name)
     except Exception as exc:  # a probe failure is reported, never raised
-        return Check(label, "fail", _why(exc), setting)
+        return Check(label, "fail", why(exc), setting)
     if not access.exists:
         return Check(label, "fail", "does not exist", setting)
     status, detail = _read(access.operations, "READ")
@@ -167,24 +169,12 @@ def _topic_checks(settings: Settings, kafka: KafkaProbe, cluster: Cluster) -> li
     if settings.topic_pattern:
         regex = re.compile(settings.topic_pattern)
         matched = sorted(t for t in cluster.topics if regex.search(t) and not t.startswith("__"))
+        label = f"topic pattern {settings.topic_pattern}"
         if not matched:
-            checks.append(
-                Check(
-                    f"topic pattern {settings.topic_pattern}",
-                    "fail",
-                    "matches no topic",
-                    "SIGNALS_TOPIC_PATTERN",
-                )
-            )
+            checks.append(Check(label, "fail", "matches no topic", "SIGNALS_TOPIC_PATTERN"))
         else:
             shown = ", ".join(matched[:5]) + (", ..." if len(matched) > 5 else "")
-            checks.append(
-                Check(
-                    f"topic pattern {settings.topic_pattern}",
-                    "ok",
-                    f"matches {len(matched)}: {shown}",
-                )
-            )
+            checks.append(Check(label, "ok", f"matches {len(matched)}: {shown}"))
             checks.extend(
                 _topic_check(kafka, name, "SIGNALS_TOPIC_PATTERN")
                 for name in matched[:_PATTERN_TOPICS_MAX]
@@ -201,7 +191,7 @@ def _group_check(settings: Settings, kafka: KafkaProbe) -> Check:
     try:
         group = kafka.group(settings.kafka_group_id)
     except Exception as exc:
-        return Check(label, "fail", _why(exc), "SIGNALS_KAFKA_GROUP_ID")
+        return Check(label, "fail", why(exc), "SIGNALS_KAFKA_GROUP_ID")
     status, detail = _read(group.operations, "READ")
     return Check(
         label,
@@ -223,7 +213,7 @@ def _dlq_check(settings: Settings, kafka: KafkaProbe, config: Mapping[str, str])
             return Check(label, status, f"{detail}; nothing produced", setting)
         refusal = kafka.creatable(name, settings.dlq_partitions, config)
     except Exception as exc:
-        return Check(label, "fail", _why(exc), setting)
+        return Check(label, "fail", why(exc), setting)
     if refusal is not None:
         return Check(label, "fail", f"missing and cannot be created: {refusal}", setting)
     return Check(label, "ok", "missing; `run` creates it (validated only, nothing created)")
@@ -244,7 +234,7 @@ def _kafka_checks(
                 "kafka brokers",
                 "fail",
                 f"cannot reach {settings.kafka_bootstrap_servers} "
-                f"({settings.kafka_security_protocol}): {_why(exc)}",
+                f"({settings.kafka_security_protocol}): {why(exc)}",
                 "SIGNALS_KAFKA_BOOTSTRAP_SERVERS",
             ),
             *skipped,
@@ -283,7 +273,7 @@ def _registry_checks(settings: Settings, registry: SubjectSource, topics: list[s
             Check(
                 "schema registry",
                 "fail",
-                f"{settings.schema_registry_url}: {_why(exc)}",
+                f"{settings.schema_registry_url}: {why(exc)}",
                 "SIGNALS_SCHEMA_REGISTRY_URL",
             )
         ]

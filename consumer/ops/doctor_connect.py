@@ -16,7 +16,7 @@ import orjson
 
 from consumer import __version__
 from consumer.config import Settings
-from consumer.ops.doctor import Check
+from consumer.ops.doctor import Check, why
 from consumer.text import clip
 
 __all__ = ["TYPENAME_QUERY", "check_connect"]
@@ -24,11 +24,6 @@ __all__ = ["TYPENAME_QUERY", "check_connect"]
 #: The harmless request that proves the Connect API key (see the module doc).
 TYPENAME_QUERY = "{ __typename }"
 _AUTH_CODES = frozenset({"401", "403", "UNAUTHENTICATED", "UNAUTHORIZED", "FORBIDDEN"})
-_DETAIL_MAX = 300
-
-
-def _why(exc: BaseException) -> str:
-    return clip(f"{type(exc).__name__}: {exc}", _DETAIL_MAX)
 
 
 def _codes(body: Any) -> set[str]:
@@ -59,7 +54,7 @@ def check_connect(
         with httpx.Client(timeout=timeout_s, transport=transport, headers=headers) as http:
             response = http.post(url, content=body)
     except httpx.HTTPError as exc:
-        return Check(label, "fail", f"cannot reach {url}: {_why(exc)}", where)
+        return Check(label, "fail", f"cannot reach {url}: {why(exc)}", where)
     try:
         answer: Any = orjson.loads(response.content)
     except orjson.JSONDecodeError:
