@@ -131,16 +131,7 @@ SIGNAL_COLUMNS: Final = (
 
 
 def signal_row(row: Sequence[Any]) -> SignalRow:
-    return SignalRow(
-        id=row[0],
-        contact_id=row[1],
-        app_key=row[2],
-        signal_type=row[3],
-        name=row[4],
-        session_id=row[5],
-        test=bool(row[6]),
-        identified_by=row[7],
-        received_ms=row[8],
-        signal_timestamp=row[9],
-        content=loads(row[10]),
-    )
+    """A :class:`SignalRow` from the columns of :data:`SIGNAL_COLUMNS`, in their order."""
+    values = list(row)
+    values[6], values[10] = bool(values[6]), loads(values[10])
+    return SignalRow(*values)

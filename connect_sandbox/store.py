@@ -315,18 +315,7 @@ class Store:
                     "ORDER BY received_ms DESC, seq DESC LIMIT ?",
                     (contact_id, row[0], SESSION_SIGNALS),
                 ).fetchall()
-                out.append(
-                    SessionRow(
-                        row[0],
-                        row[1],
-                        row[2],
-                        row[3],
-                        row[4],
-                        row[5],
-                        row[6],
-                        tuple(signal_row(s) for s in signals),
-                    )
-                )
+                out.append(SessionRow(*(*row, tuple(signal_row(s) for s in signals))))
         return out
 
     def counts(self) -> dict[str, int]:
