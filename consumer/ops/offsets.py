@@ -12,6 +12,7 @@ an offset (clamped to ``[log start, end]``), the earliest retained record, or th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -131,29 +132,32 @@ def plan_row(
     return ResetRow(topic, partition, current, new, marks, note)
 
 
-def describe_group(admin: Any, group: str) -> GroupInfo:
-    """State and member count of ``group`` (a group that does not exist is ``DEAD``, 0)."""
+def _answer(call: Callable[..., Any], group: str, request: Any, failure: str) -> Any:
+    """The broker's answer to ``call([request])`` for ``group``; ``failure`` when it fails."""
     from confluent_kafka import KafkaException
 
     try:
-        desc = admin.describe_consumer_groups([group], request_timeout=TIMEOUT_S)[group].result()
+        return call([request], request_timeout=TIMEOUT_S)[group].result()
     except KafkaException as exc:
-        raise OperationRefused(f"cannot describe the consumer group {group!r}: {exc}") from exc
+        raise OperationRefused(f"{failure}: {exc}") from exc
+
+
+def describe_group(admin: Any, group: str) -> GroupInfo:
+    """State and member count of ``group`` (a group that does not exist is ``DEAD``, 0)."""
+    failure = f"cannot describe the consumer group {group!r}"
+    desc = _answer(admin.describe_consumer_groups, group, group, failure)
     state = getattr(desc.state, "name", str(desc.state))
     return GroupInfo(group, str(state), len(desc.members or []))
 
 
 def _committed(admin: Any, group: str, tps: list[tuple[str, int]] | None) -> dict[Any, int]:
-    from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 
     request = ConsumerGroupTopicPartitions(
         group, [TopicPartition(t, p) for t, p in tps] if tps is not None else None
     )
-    try:
-        result = admin.list_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
-        listed = result[group].result()
-    except KafkaException as exc:
-        raise OperationRefused(f"cannot read the offsets of group {group!r}: {exc}") from exc
+    failure = f"cannot read the offsets of group {group!r}"
+    listed = _answer(admin.list_consumer_group_offsets, group, request, failure)
     return {(tp.topic, tp.partition): tp.offset for tp in listed.topic_partitions or []}
 
 
@@ -203,16 +207,13 @@ def plan_reset(admin: Any, consumer: Any, options: ResetOptions) -> list[ResetRo
 
 def apply_reset(admin: Any, group: str, rows: list[ResetRow]) -> None:
     """Commit the new offsets for ``group``; :class:`OperationRefused` on any failure."""
-    from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+    from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 
     request = ConsumerGroupTopicPartitions(
         group, [TopicPartition(r.topic, r.partition, r.new) for r in rows]
     )
-    try:
-        result = admin.alter_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
-        altered = result[group].result()
-    except KafkaException as exc:
-        raise OperationRefused(f"the broker refused to reset group {group!r}: {exc}") from exc
+    failure = f"the broker refused to reset group {group!r}"
+    altered = _answer(admin.alter_consumer_group_offsets, group, request, failure)
     failed = [tp for tp in altered.topic_partitions or [] if tp.error is not None]
     if failed:
         first = failed[0]
@@ -228,23 +229,13 @@ def _num(value: int | None) -> str:
 def render_reset(info: GroupInfo, rows: list[ResetRow], console: Console, *, title: str) -> None:
     """The before/after table."""
     table = Table(title=title, title_justify="left")
-    for name in ("topic", "partition", "current", "new", "log start", "end"):
-        table.add_column(name, justify="left" if name == "topic" else "right")
-    table.add_column("lag before", justify="right")
-    table.add_column("lag after", justify="right")
+    table.add_column("topic")
+    for name in ("partition", "current", "new", "log start", "end", "lag before", "lag after"):
+        table.add_column(name, justify="right")
     table.add_column("note")
     for r in rows:
-        table.add_row(
-            r.topic,
-            str(r.partition),
-            _num(r.current),
-            _num(r.new),
-            _num(r.marks.low),
-            _num(r.marks.high),
-            _num(r.lag_before),
-            _num(r.lag_after),
-            r.note,
-        )
+        numbers = (r.current, r.new, r.marks.low, r.marks.high, r.lag_before, r.lag_after)
+        table.add_row(r.topic, str(r.partition), *map(_num, numbers), r.note)
     console.print(table)
     console.print(
         f"group {info.group}: state {info.state}, {info.members} active member(s)", highlight=False
