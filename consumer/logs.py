@@ -18,6 +18,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -27,10 +28,10 @@ from consumer.text import clip
 __all__ = [
     "LIBRDKAFKA_REPEAT_WINDOW_S",
     "LOG_FIELD_MAX",
+    "LibrdkafkaHandler",
     "configure_logging",
     "get_logger",
     "kafka_logger",
-    "librdkafka_handler",
     "mask_email",
     "mask_phone",
     "mask_pii",
@@ -135,24 +136,26 @@ _KEYS_MAX = 256
 _DIGITS = re.compile(r"\d+")
 
 
+@dataclass(slots=True)
 class _Repeat:
     """One line being summarised: when its window began and how many copies it has swallowed."""
 
-    __slots__ = ("count", "level", "message", "name", "since")
+    since: float
+    level: str
+    name: str
+    message: str
+    count: int = 0
 
-    def __init__(self, since: float, level: str, name: str, message: str) -> None:
-        self.since, self.level, self.name, self.message = since, level, name, message
-        self.count = 0
 
-
-class _StructlogHandler(logging.Handler):
+class LibrdkafkaHandler(logging.Handler):
     """Forwards stdlib records (librdkafka's, via confluent-kafka's ``logger``) to structlog.
 
     A dead broker makes librdkafka repeat one line hundreds of times (289 for one ``replay``).
     Lines equal up to their numbers (``after 0ms``) are collapsed per
     :data:`LIBRDKAFKA_REPEAT_WINDOW_S`: the first is logged, later copies only counted, and the
     count is logged as ``librdkafka_log_repeated`` when the next copy arrives after the window
-    or when the handler is flushed (``logging.shutdown`` at exit).
+    or when the handler is flushed (``logging.shutdown`` at exit). :func:`kafka_logger`
+    installs it (``clock`` and ``window_s`` are for tests).
     """
 
     def __init__(
@@ -211,18 +214,11 @@ class _StructlogHandler(logging.Handler):
         getattr(get_logger("librdkafka"), level)(event, **fields)
 
 
-def librdkafka_handler(
-    clock: Callable[[], float] = time.monotonic, window_s: float = LIBRDKAFKA_REPEAT_WINDOW_S
-) -> logging.Handler:
-    """The handler :func:`kafka_logger` installs (``clock`` and ``window_s`` for tests)."""
-    return _StructlogHandler(clock, window_s)
-
-
 def kafka_logger() -> logging.Logger:
     """A stdlib logger for confluent-kafka's ``logger`` setting: librdkafka lines as JSON events."""
     logger = logging.getLogger("signals_consumer.librdkafka")
     if not logger.handlers:
-        logger.addHandler(librdkafka_handler())
+        logger.addHandler(LibrdkafkaHandler())
         logger.propagate = False
         logger.setLevel(logging.INFO)
     return logger

@@ -6,7 +6,7 @@ import logging
 
 from structlog.testing import capture_logs
 
-from consumer.logs import LIBRDKAFKA_REPEAT_WINDOW_S, librdkafka_handler
+from consumer.logs import LIBRDKAFKA_REPEAT_WINDOW_S, LibrdkafkaHandler
 
 FAIL = (
     "FAIL [signals-consumer#consumer-3] [thrd:localhost:9/bootstrap]: localhost:9/bootstrap: "
@@ -32,7 +32,7 @@ def _record(message: str, level: int = logging.ERROR) -> logging.LogRecord:
 def test_identical_lines_within_the_window_are_logged_once_then_counted() -> None:
     """290 copies of one connect failure give the first line and one summary with the count."""
     clock = _Clock()
-    handler = librdkafka_handler(clock=clock)
+    handler = LibrdkafkaHandler(clock=clock)
     with capture_logs() as logs:
         for _ in range(290):
             handler.handle(_record(FAIL.format(ms=0)))
@@ -44,7 +44,7 @@ def test_identical_lines_within_the_window_are_logged_once_then_counted() -> Non
 
 def test_lines_that_differ_only_in_numbers_are_the_same_line() -> None:
     """Timings in a line ('after 0ms', 'after 3ms') do not make it a new line."""
-    handler = librdkafka_handler(clock=_Clock())
+    handler = LibrdkafkaHandler(clock=_Clock())
     with capture_logs() as logs:
         for ms in range(5):
             handler.handle(_record(FAIL.format(ms=ms)))
@@ -55,7 +55,7 @@ def test_lines_that_differ_only_in_numbers_are_the_same_line() -> None:
 def test_a_new_window_reports_the_count_and_logs_the_line_again() -> None:
     """After the window the count so far is logged and the next copy is shown again."""
     clock = _Clock()
-    handler = librdkafka_handler(clock=clock)
+    handler = LibrdkafkaHandler(clock=clock)
     with capture_logs() as logs:
         for _ in range(3):
             handler.handle(_record(FAIL.format(ms=0)))
@@ -71,7 +71,7 @@ def test_a_new_window_reports_the_count_and_logs_the_line_again() -> None:
 
 def test_different_lines_are_each_logged() -> None:
     """Two distinct messages are both shown; nothing is summarised without a repeat."""
-    handler = librdkafka_handler(clock=_Clock())
+    handler = LibrdkafkaHandler(clock=_Clock())
     with capture_logs() as logs:
         handler.handle(_record("one thing", logging.WARNING))
         handler.handle(_record("another thing", logging.WARNING))
