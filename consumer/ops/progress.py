@@ -81,7 +81,7 @@ class RateColumn(ProgressColumn):
 
 
 class ProgressBar:
-    """One rich progress task: ``advance(n)``, ``total``; a context manager."""
+    """One rich progress task: ``set_completed(n)``, ``finish()``; a context manager."""
 
     def __init__(self, description: str, total: int, *, console: Console | None = None) -> None:
         self._progress = Progress(
@@ -95,7 +95,8 @@ class ProgressBar:
             console=console or Console(stderr=True),
             transient=False,
         )
-        self._task = self._progress.add_task(description, total=max(total, 0))
+        self._total = max(total, 0)
+        self._task = self._progress.add_task(description, total=self._total)
         self.completed = 0
 
     def __enter__(self) -> ProgressBar:
@@ -110,24 +111,15 @@ class ProgressBar:
     ) -> None:
         self._progress.stop()
 
-    def advance(self, amount: int) -> None:
-        """Add ``amount`` records done."""
-        if amount > 0:
-            self.completed += amount
-            self._progress.update(self._task, advance=amount)
-
     def set_completed(self, completed: int) -> None:
         """Set how many records are done (never moves back)."""
         if completed > self.completed:
-            self.advance(completed - self.completed)
+            self.completed = completed
+            self._progress.update(self._task, completed=completed)
 
     def finish(self) -> None:
         """Mark the task complete (the range may hold fewer records than offsets)."""
-        task = self._progress.tasks[0]
-        total = int(task.total or 0)
-        if self.completed < total:
-            self._progress.update(self._task, completed=total)
-            self.completed = total
+        self.set_completed(self._total)
 
 
 def render_summary(tally: Tally, console: Console, *, title: str) -> None:

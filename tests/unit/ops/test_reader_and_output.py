@@ -15,7 +15,7 @@ from consumer.errors import DecodeError, NotEntitledError
 from consumer.ops.dlq_inspect import describe, render_text
 from consumer.ops.dlq_records import DlqRecord
 from consumer.ops.kafka_io import RangeReader
-from consumer.ops.progress import Tally, render_summary
+from consumer.ops.progress import ProgressBar, Tally, render_summary
 from consumer.ops.ranges import PartitionRange, Watermarks
 from tests.unit.ops.fakes import FakeMessage
 
@@ -81,6 +81,18 @@ def test_reader_with_only_empty_ranges_reads_nothing() -> None:
     consumer = FakeConsumer([])
     assert list(RangeReader(consumer, [rng(0, 5, 5)], batch_size=10).batches()) == []
     assert consumer.assigned == []
+
+
+def test_progress_bar_never_moves_back_and_finishes_at_the_total() -> None:
+    """set_completed ignores a lower count; finish() completes a range with fewer records."""
+    console = Console(file=io.StringIO(), width=120)
+    with ProgressBar("replay t", 10, console=console) as bar:
+        bar.set_completed(6)
+        bar.set_completed(4)
+        assert bar.completed == 6
+        bar.finish()
+        assert bar.completed == 10
+    assert "10/10" in console.file.getvalue()  # type: ignore[attr-defined]
 
 
 def test_summary_lists_counts_by_type_and_reason() -> None:
