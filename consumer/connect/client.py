@@ -17,8 +17,7 @@ from consumer.config import Settings, require
 from consumer.connect.classify import classify_response
 from consumer.connect.ratelimit import RequestRate
 from consumer.errors import ApiThrottled, ApiUnavailable
-from consumer.signals.graphql_literal import build_mutation, encode_input
-from consumer.signals.model import Signal
+from consumer.signals.graphql_literal import build_mutation
 
 __all__ = ["ConnectClient"]
 
@@ -55,8 +54,10 @@ class ConnectClient:
         #: the request-rate cap (None: none set); the pipeline sets its group share
         self.rate = RequestRate(pod, group) if pod or group else None
 
-    def create_signals_raw(self, mutation: str, count: int) -> list[str]:
-        """POST one mutation of ``count`` signals; the ``signalIds`` in order, or raise."""
+    def send(self, literals: Sequence[str]) -> list[str]:
+        """POST pre-encoded literals as one mutation (the ``SendFn`` of pipeline and ops); the
+        ``signalIds`` in order, or raise."""
+        mutation, count = build_mutation(literals), len(literals)
         rate = self.rate
         if rate is None:
             return self._post(mutation, count)
@@ -80,14 +81,6 @@ class ConnectClient:
         return classify_response(
             response.status_code, response.content, count, response.headers.get("retry-after")
         )
-
-    def send(self, literals: Sequence[str]) -> list[str]:
-        """Send pre-encoded literals as one mutation (the ``SendFn`` of pipeline and ops)."""
-        return self.create_signals_raw(build_mutation(literals), len(literals))
-
-    def create_signals(self, signals: Sequence[Signal]) -> list[str]:
-        """Encode and send ``signals`` (at most 500) in one mutation."""
-        return self.send([encode_input(s.as_input()) for s in signals])
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -22,9 +22,11 @@ from consumer.errors import (
     BatchRejected,
     SignalIdsMismatch,
 )
+from consumer.signals.graphql_literal import encode_input
 from consumer.signals.model import Signal
 
 SIGNAL = Signal("app", "email", "a@b.io", {"signalType": "pageView", "name": "home"})
+LITERAL = encode_input(SIGNAL.as_input())
 LOC = [{"line": 1, "column": 10}]
 E = TypeVar("E", bound=BaseException)
 
@@ -34,7 +36,7 @@ def _send(response: httpx.Response, count: int = 2) -> list[str]:
         {"connect_url": "http://connect.test/graphql", "connect_api_key": "k-1"}
     )
     client = ConnectClient(settings, transport=httpx.MockTransport(lambda _r: response))
-    return client.create_signals([SIGNAL] * count)
+    return client.send([LITERAL] * count)
 
 
 def _raises(response: httpx.Response, error: type[E], count: int = 2) -> E:

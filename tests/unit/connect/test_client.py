@@ -21,9 +21,11 @@ from consumer.errors import (
     BatchRejected,
     SignalIdsMismatch,
 )
+from consumer.signals.graphql_literal import encode_input
 from consumer.signals.model import Signal
 
 SIGNAL = Signal("app", "email", "a@b.io", {"signalType": "pageView", "name": 'say "hi"'})
+LITERAL = encode_input(SIGNAL.as_input())
 
 
 def _client(handler: Callable[[httpx.Request], httpx.Response], **over: object) -> ConnectClient:
@@ -46,7 +48,7 @@ def test_sends_api_key_header_and_inline_mutation() -> None:
         seen.append(request)
         return _ok(2)
 
-    assert _client(handler).create_signals([SIGNAL, SIGNAL]) == ["id-0", "id-1"]
+    assert _client(handler).send([LITERAL, LITERAL]) == ["id-0", "id-1"]
     request = seen[0]
     assert request.method == "POST"
     assert request.headers["x-api-key"] == "k-1"
@@ -93,14 +95,14 @@ def test_responses_map_to_the_error_tree(response: httpx.Response, error: type[E
     """Each kind of answer raises the documented error class (table in classify.py)."""
 
     with pytest.raises(error):
-        _client(lambda _r: response).create_signals([SIGNAL, SIGNAL])
+        _client(lambda _r: response).send([LITERAL, LITERAL])
 
 
 def test_throttle_carries_retry_after_seconds() -> None:
     """A 429 carries its Retry-After delay for the backoff to honour."""
     client = _client(lambda _r: httpx.Response(429, headers={"Retry-After": "7"}))
     with pytest.raises(ApiThrottled) as info:
-        client.create_signals([SIGNAL])
+        client.send([LITERAL])
     assert info.value.retry_after_s == 7.0
 
 
@@ -117,7 +119,7 @@ def test_rejection_names_bad_signals_by_index() -> None:
     }
     client = _client(lambda _r: httpx.Response(200, json=body))
     with pytest.raises(BatchRejected) as info:
-        client.create_signals([SIGNAL, SIGNAL])
+        client.send([LITERAL, LITERAL])
     assert set(info.value.violations) == {1}
     assert "unitPrice: must be a number" in info.value.violations[1]
     assert "currency" in info.value.violations[1]
@@ -134,7 +136,7 @@ def test_timeouts_and_connection_errors_are_retryable() -> None:
 
     for handler in (timeout, refused):
         with pytest.raises(ApiUnavailable):
-            _client(handler).create_signals([SIGNAL])
+            _client(handler).send([LITERAL])
 
 
 def test_retry_after_accepts_seconds_and_http_dates() -> None:
@@ -164,9 +166,9 @@ def test_throttled_answers_halve_the_paced_rate_and_accepted_ones_restore_it() -
     client = _client(lambda _r: next(answers), request_rate_limit_per_s=1000.0)
     assert client.rate is not None
     with pytest.raises(ApiThrottled):
-        client.create_signals([SIGNAL])
+        client.send([LITERAL])
     assert client.rate.rate_per_s == pytest.approx(500.0)
-    client.create_signals([SIGNAL])
+    client.send([LITERAL])
     assert client.rate.rate_per_s == pytest.approx(550.0)
 
 
