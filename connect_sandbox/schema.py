@@ -219,33 +219,28 @@ def _one_contact(_root: Any, info: Info, **args: Any) -> dict[str, Any] | None:
     return None if row is None else _contact(row)
 
 
-def _feed_of(contact_id: str, info: Info, limit: int) -> list[dict[str, Any]]:
+def _contact_id(root: dict[str, Any] | None, info: Info, args: dict[str, Any]) -> str | None:
+    """The contact of ``Contact.<field>`` (``root``), else the one the Query arguments find."""
+    if root is not None:
+        return str(root["id"])
+    row = _find(info, args)
+    return None if row is None else row.id
+
+
+def _feed(root: dict[str, Any] | None, info: Info, limit: int, **args: Any) -> list[Any]:
+    contact_id = _contact_id(root, info, args)
+    if contact_id is None:
+        return []
     sandbox: Sandbox = info.context.sandbox
-    rows = sandbox.store.feed(contact_id, sandbox.now_ms(), limit)
-    return [_signal(row) for row in rows]
+    return [_signal(row) for row in sandbox.store.feed(contact_id, sandbox.now_ms(), limit)]
 
 
-def _sessions_of(contact_id: str, info: Info, limit: int) -> list[dict[str, Any]]:
+def _sessions(root: dict[str, Any] | None, info: Info, limit: int, **args: Any) -> list[Any]:
+    contact_id = _contact_id(root, info, args)
+    if contact_id is None:
+        return []
     sandbox: Sandbox = info.context.sandbox
     return [_session(row) for row in sandbox.store.sessions(contact_id, limit)]
-
-
-def _feed(_root: Any, info: Info, limit: int, **args: Any) -> list[Any]:
-    row = _find(info, args)
-    return [] if row is None else _feed_of(row.id, info, limit)
-
-
-def _sessions(_root: Any, info: Info, limit: int, **args: Any) -> list[Any]:
-    row = _find(info, args)
-    return [] if row is None else _sessions_of(row.id, info, limit)
-
-
-def _contact_feed(contact: dict[str, Any], info: Info, limit: int) -> list[Any]:
-    return _feed_of(contact["id"], info, limit)
-
-
-def _contact_sessions(contact: dict[str, Any], info: Info, limit: int) -> list[Any]:
-    return _sessions_of(contact["id"], info, limit)
 
 
 def _build() -> GraphQLSchema:
@@ -263,7 +258,7 @@ def _build() -> GraphQLSchema:
             "activityFeed": _feed,
             "sessions": _sessions,
         },
-        "Contact": {"activityFeed": _contact_feed, "sessions": _contact_sessions},
+        "Contact": {"activityFeed": _feed, "sessions": _sessions},
     }
     for type_name, fields in resolvers.items():
         object_type = schema.type_map[type_name]

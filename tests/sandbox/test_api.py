@@ -234,6 +234,15 @@ def test_session_shows_its_five_most_recent_signals(client: Client) -> None:
     assert [s["name"] for s in session["signals"]] == ["p7", "p6", "p5", "p4", "p3"]
 
 
+def test_contact_activity_feed_lists_its_newest_signals(client: Client) -> None:
+    """Contact.activityFeed resolves from the contact itself: its newest signals up to limit."""
+    client.ids([golden_input("pageView", name=name) for name in ("a", "b", "c")])
+    _status, body = client.post(
+        '{ contact(email: "jane@example.com") { activityFeed(limit: 2) { name } } }'
+    )
+    assert body["data"]["contact"]["activityFeed"] == [{"name": "c"}, {"name": "b"}]
+
+
 def test_feed_holds_30_days_and_at_most_1000_signals(tmp_path: Path) -> None:
     """The activity feed leaves out signals older than 30 days and keeps the newest 1000."""
     now = [1_700_000_000.0]
