@@ -227,16 +227,10 @@ class Decoder:
         if key in self._subjects:
             return self._subjects[key]
         subjects = self._registry.subjects(plan.schema_id, wait=self._wait)
-        chosen: str | None = None
         names = dict.fromkeys((plan.writer_name, plan.record_name))
         candidates = [f"{topic}-value", *(f"{topic}-{n}" for n in names)] if topic else []
         candidates += names
-        for candidate in candidates:
-            if candidate in subjects:
-                chosen = candidate
-                break
-        else:
-            if len(subjects) == 1:
-                chosen = subjects[0]
+        only = subjects[0] if len(subjects) == 1 else None
+        chosen = next((c for c in candidates if c in subjects), only)
         self._subjects[key] = chosen
         return chosen
