@@ -154,8 +154,8 @@ class Processor:
         for entry in entries:
             size = len(entry.msg.value() or b"") + len(entry.msg.key() or b"")
             if size > self._max_record_bytes:  # never decoded, as in the pipeline
-                reason = f"record of {size} bytes is above SIGNALS_MAX_RECORD_BYTES"
-                reason += f" ({self._max_record_bytes})"
+                limit = self._max_record_bytes
+                reason = f"record of {size} bytes is above SIGNALS_MAX_RECORD_BYTES ({limit})"
                 failures.append(
                     Failure(None, entry.msg, RecordTooLargeError(reason, raw=entry.msg))
                 )
@@ -167,15 +167,14 @@ class Processor:
                 failures.append(prepared)
             else:
                 pending.append(prepared)
-        if self.delivery is None or self.sink is None:  # dry run
-            tally.delivered += len(pending)
-            tally.by_type.update(p.signal.signal_type for p in pending)
-            tally.by_reason.update(f.error.code for f in failures)
-            return
-        delivered, rejected = self.delivery.deliver(pending)
+        delivered, rejected = self.delivery.deliver(pending) if self.delivery else (pending, [])
+        failed = [*failures, *rejected]
         tally.delivered += len(delivered)
         tally.by_type.update(p.signal.signal_type for p in delivered)
-        for failure in [*failures, *rejected]:
+        tally.by_reason.update(f.error.code for f in failed)
+        if self.sink is None:  # dry run: what would be sent and dead-lettered is counted only
+            return
+        for failure in failed:
             entry = by_msg[id(failure.msg)]
             self.sink.write(
                 failure.error,
@@ -183,5 +182,4 @@ class Processor:
                 attempt=entry.attempt,
                 first_failure_ms=entry.first_failure_ms,
             )
-            tally.by_reason[failure.error.code] += 1
         self.sink.flush()
