@@ -101,9 +101,7 @@ class Batcher:
                 batch.append(queue.popleft())
                 total += item.size
                 self._busy.add(item.tp)
-            if len(batch) >= self.max_signals or (queue and batch and total >= self.max_bytes):
-                break
-            if queue:  # byte limit reached inside this partition
+            if len(batch) >= self.max_signals or queue:  # full, or the byte limit reached
                 break
         self._count -= len(batch)
         return batch
