@@ -139,11 +139,7 @@ class WorkerPool:
         """Outcomes available now (waiting up to ``timeout_s`` for the first)."""
         out: list[Outcome] = []
         try:
-            out.append(
-                self._results.get(timeout=timeout_s)
-                if timeout_s > 0
-                else self._results.get_nowait()
-            )
+            out.append(self._results.get(block=timeout_s > 0, timeout=timeout_s))
             while True:
                 out.append(self._results.get_nowait())
         except queue.Empty:
