@@ -37,6 +37,14 @@ PER_SECOND_WINDOW: Final = 600
 
 #: How many "may be discarded" signals the counters remember one by one.
 RECENT: Final = 50
+#: The signal counters a snapshot always shows (zeros included).
+_SIGNAL_COUNTERS: Final = (
+    "received",
+    "accepted",
+    "rejected",
+    "discarded_unknown_contact",
+    "stored",
+)
 
 
 class Stats:
@@ -45,6 +53,9 @@ class Stats:
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self._zero()
+
+    def _zero(self) -> None:
         self._per_second: dict[int, int] = {}
         self._requests: Counter[str] = Counter()
         self._signals: Counter[str] = Counter()
@@ -58,18 +69,7 @@ class Stats:
     def reset(self) -> None:
         """Zero every counter."""
         with self._lock:
-            for counter in (
-                self._requests,
-                self._signals,
-                self._reasons,
-                self._faults,
-                self._mutations,
-                self._doubtful,
-            ):
-                counter.clear()
-            self._per_second.clear()
-            self._doubtful_total = 0
-            self._recent.clear()
+            self._zero()
 
     def request(self, outcome: str) -> None:
         """Count one GraphQL request by ``outcome``."""
@@ -116,19 +116,12 @@ class Stats:
     def snapshot(self) -> dict[str, Any]:
         """Every counter as plain dicts (zeros included for the main signal counters)."""
         with self._lock:
-            signals = {
-                name: self._signals[name]
-                for name in ("received", "accepted", "rejected", "discarded_unknown_contact")
-            }
-            signals["stored"] = self._signals["stored"]
+            signals = {name: self._signals[name] for name in _SIGNAL_COUNTERS}
             return {
                 "requests": dict(self._requests),
                 "requests_total": sum(self._requests.values()),
                 "requests_per_second": {str(k): v for k, v in sorted(self._per_second.items())},
-                "mutations": {
-                    "accepted": self._mutations["accepted"],
-                    "rejected": self._mutations["rejected"],
-                },
+                "mutations": {name: self._mutations[name] for name in ("accepted", "rejected")},
                 "signals": {**signals, "rejected_by_reason": dict(self._reasons)},
                 "may_be_discarded": {
                     "total": self._doubtful_total,
