@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from consumer.avro.framing import schema_id_of
 from consumer.connect.policy import (
@@ -53,7 +52,7 @@ from consumer.errors import (
 from consumer.logs import get_logger
 from consumer.signals.model import Signal
 from consumer.translate import attempt
-from consumer.types import DelayFn, KafkaMessage, SendFn
+from consumer.types import DelayFn, EncodeFn, KafkaMessage, SendFn, TranslateFn
 
 __all__ = ["Delivery", "Failure", "Pending", "prepare"]
 
@@ -79,8 +78,8 @@ class Failure:
 
 def prepare(
     msg: KafkaMessage,
-    translate: Callable[[KafkaMessage], Signal],
-    encode: Callable[[Mapping[str, Any]], str],
+    translate: TranslateFn,
+    encode: EncodeFn,
     *,
     delay: DelayFn,
     sleep: Callable[[float], None] = time.sleep,
