@@ -238,15 +238,7 @@ async def add_contact(request: Request) -> Response:
         )
     except ValueError as exc:
         return _json({"error": str(exc)}, 400)
-    return _json(
-        {
-            "id": row.id,
-            "contactKey": row.contact_key,
-            "email": row.email,
-            "sms": row.sms,
-            "whatsapp": row.whatsapp,
-        }
-    )
+    return _json({"id": row.id, **{name: getattr(row, column) for name, column in COLUMNS.items()}})
 
 
 def create_app(sandbox: Sandbox) -> Starlette:

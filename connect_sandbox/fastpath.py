@@ -311,14 +311,7 @@ def make_splitter(
         if start < 0 or end < start:
             return None
         prefix, suffix = query[: start + 1], query[end:]
-        if (
-            '"' in prefix
-            or "#" in prefix
-            or '"' in suffix
-            or "#" in suffix
-            or "[" in suffix
-            or "]" in prefix
-        ):
+        if any(c in prefix for c in '"#]') or any(c in suffix for c in '"#['):
             return None
         checked = check(prefix + suffix)
         if checked is None:
