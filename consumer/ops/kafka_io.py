@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 from consumer.config import Settings
@@ -23,6 +24,7 @@ __all__ = [
     "RangeReader",
     "offsets_for_time",
     "ops_consumer",
+    "refusing",
     "topic_partitions",
     "watermarks",
 ]
@@ -43,14 +45,22 @@ def ops_consumer(settings: Settings, purpose: str) -> OpsConsumer:
     return cast("OpsConsumer", Consumer(consumer_config(settings, group_id=group, extra=extra)))
 
 
-def topic_partitions(client: Any, topic: str) -> list[int]:
-    """Partition numbers of ``topic``; :class:`OperationRefused` when it does not exist."""
+@contextmanager
+def refusing(failure: str) -> Iterator[None]:
+    """Turn a broker failure (``KafkaException``) into :class:`OperationRefused`
+    ``<failure>: <error>``."""
     from confluent_kafka import KafkaException
 
     try:
-        meta = client.list_topics(topic, timeout=TIMEOUT_S).topics.get(topic)
+        yield
     except KafkaException as exc:
-        raise OperationRefused(f"cannot read the metadata of topic {topic!r}: {exc}") from exc
+        raise OperationRefused(f"{failure}: {exc}") from exc
+
+
+def topic_partitions(client: Any, topic: str) -> list[int]:
+    """Partition numbers of ``topic``; :class:`OperationRefused` when it does not exist."""
+    with refusing(f"cannot read the metadata of topic {topic!r}"):
+        meta = client.list_topics(topic, timeout=TIMEOUT_S).topics.get(topic)
     if meta is None or meta.error is not None or not meta.partitions:
         raise OperationRefused(f"topic {topic!r} does not exist")
     return sorted(meta.partitions)
@@ -58,14 +68,12 @@ def topic_partitions(client: Any, topic: str) -> list[int]:
 
 def watermarks(consumer: OpsConsumer, topic: str, partition: int) -> Watermarks:
     """Log start offset and end offset of one partition, from the broker."""
-    from confluent_kafka import KafkaException, TopicPartition
+    from confluent_kafka import TopicPartition
 
-    try:
+    with refusing(f"cannot read the offsets of {topic}[{partition}]"):
         low, high = consumer.get_watermark_offsets(
             TopicPartition(topic, partition), timeout=TIMEOUT_S, cached=False
         )
-    except KafkaException as exc:
-        raise OperationRefused(f"cannot read the offsets of {topic}[{partition}]: {exc}") from exc
     return Watermarks(int(low), int(high))
 
 
@@ -73,14 +81,12 @@ def offsets_for_time(
     consumer: OpsConsumer, topic: str, partitions: Sequence[int], epoch_ms: int
 ) -> dict[int, int | None]:
     """Per partition, the first offset stamped at or after ``epoch_ms`` (None: no such record)."""
-    from confluent_kafka import KafkaException, TopicPartition
+    from confluent_kafka import TopicPartition
 
-    try:
+    with refusing(f"cannot look up offsets by time in {topic!r}"):
         found = consumer.offsets_for_times(
             [TopicPartition(topic, p, epoch_ms) for p in partitions], timeout=TIMEOUT_S
         )
-    except KafkaException as exc:
-        raise OperationRefused(f"cannot look up offsets by time in {topic!r}: {exc}") from exc
     return {tp.partition: (tp.offset if tp.offset >= 0 else None) for tp in found}
 
 

@@ -12,7 +12,6 @@ an offset (clamped to ``[log start, end]``), the earliest retained record, or th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,6 +25,7 @@ from consumer.ops.kafka_io import (
     TIMEOUT_S,
     offsets_for_time,
     ops_consumer,
+    refusing,
     topic_partitions,
     watermarks,
 )
@@ -132,20 +132,10 @@ def plan_row(
     return ResetRow(topic, partition, current, new, marks, note)
 
 
-def _answer(call: Callable[..., Any], group: str, request: Any, failure: str) -> Any:
-    """The broker's answer to ``call([request])`` for ``group``; ``failure`` when it fails."""
-    from confluent_kafka import KafkaException
-
-    try:
-        return call([request], request_timeout=TIMEOUT_S)[group].result()
-    except KafkaException as exc:
-        raise OperationRefused(f"{failure}: {exc}") from exc
-
-
 def describe_group(admin: Any, group: str) -> GroupInfo:
     """State and member count of ``group`` (a group that does not exist is ``DEAD``, 0)."""
-    failure = f"cannot describe the consumer group {group!r}"
-    desc = _answer(admin.describe_consumer_groups, group, group, failure)
+    with refusing(f"cannot describe the consumer group {group!r}"):
+        desc = admin.describe_consumer_groups([group], request_timeout=TIMEOUT_S)[group].result()
     state = getattr(desc.state, "name", str(desc.state))
     return GroupInfo(group, str(state), len(desc.members or []))
 
@@ -156,8 +146,9 @@ def _committed(admin: Any, group: str, tps: list[tuple[str, int]] | None) -> dic
     request = ConsumerGroupTopicPartitions(
         group, [TopicPartition(t, p) for t, p in tps] if tps is not None else None
     )
-    failure = f"cannot read the offsets of group {group!r}"
-    listed = _answer(admin.list_consumer_group_offsets, group, request, failure)
+    with refusing(f"cannot read the offsets of group {group!r}"):
+        result = admin.list_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
+        listed = result[group].result()
     return {(tp.topic, tp.partition): tp.offset for tp in listed.topic_partitions or []}
 
 
@@ -212,8 +203,9 @@ def apply_reset(admin: Any, group: str, rows: list[ResetRow]) -> None:
     request = ConsumerGroupTopicPartitions(
         group, [TopicPartition(r.topic, r.partition, r.new) for r in rows]
     )
-    failure = f"the broker refused to reset group {group!r}"
-    altered = _answer(admin.alter_consumer_group_offsets, group, request, failure)
+    with refusing(f"the broker refused to reset group {group!r}"):
+        result = admin.alter_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
+        altered = result[group].result()
     failed = [tp for tp in altered.topic_partitions or [] if tp.error is not None]
     if failed:
         first = failed[0]

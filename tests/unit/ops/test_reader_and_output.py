@@ -7,14 +7,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaError
+import pytest
+from confluent_kafka import KafkaError, KafkaException
 from rich.console import Console
 
 from consumer.deadletter import dead_letter_headers
-from consumer.errors import DecodeError, NotEntitledError
+from consumer.errors import DecodeError, NotEntitledError, OperationRefused
 from consumer.ops.dlq_inspect import describe, render_text
 from consumer.ops.dlq_records import DlqRecord
-from consumer.ops.kafka_io import RangeReader
+from consumer.ops.kafka_io import RangeReader, watermarks
 from consumer.ops.progress import ProgressBar, Tally, render_summary
 from consumer.ops.ranges import PartitionRange, Watermarks
 from tests.unit.ops.fakes import FakeMessage
@@ -81,6 +82,17 @@ def test_reader_with_only_empty_ranges_reads_nothing() -> None:
     consumer = FakeConsumer([])
     assert list(RangeReader(consumer, [rng(0, 5, 5)], batch_size=10).batches()) == []
     assert consumer.assigned == []
+
+
+def test_a_broker_failure_is_refused_naming_the_lookup() -> None:
+    """A KafkaException of a lookup becomes OperationRefused saying what could not be read."""
+
+    class Unreachable:
+        def get_watermark_offsets(self, *args: Any, **kwargs: Any) -> tuple[int, int]:
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT))
+
+    with pytest.raises(OperationRefused, match=r"^cannot read the offsets of t\[3\]: "):
+        watermarks(Unreachable(), "t", 3)  # type: ignore[arg-type]
 
 
 def test_progress_bar_never_moves_back_and_finishes_at_the_total() -> None:
