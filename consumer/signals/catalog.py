@@ -122,18 +122,7 @@ S, N, INT, B = Kind.STRING, Kind.NUMBER, Kind.INTEGER, Kind.BOOLEAN
 SL, CUR, TS = Kind.STRING_LIST, Kind.ISO_CURRENCY, Kind.ISO_TIMESTAMP
 
 
-def _f(
-    name: str,
-    kind: Kind,
-    required: bool = False,
-    *,
-    max_length: int | None = None,
-    item_fields: tuple[FieldSpec, ...] = (),
-    expected: bool = False,
-) -> FieldSpec:
-    return FieldSpec(
-        name, kind, required, max_length=max_length, item_fields=item_fields, expected=expected
-    )
+_f = FieldSpec
 
 
 def _x(name: str, kind: Kind, **options: Any) -> FieldSpec:
@@ -195,8 +184,7 @@ def _type(
     common = _common(
         name_required=name_required, effect_required=effect_required, name_expected=name_expected
     )
-    fields = common + own
-    return SignalTypeSpec(signal_type, fields, default_name, default_effect, note)
+    return SignalTypeSpec(signal_type, common + own, default_name, default_effect, note)
 
 
 _MEDIA_INTERACTIONS = ("LOAD", "LAUNCH", "PAUSE", "CONTINUE", "COMPLETE", "STOP", "ENLARGE")
