@@ -123,7 +123,7 @@ class ProgressBar:
 
 
 def render_summary(tally: Tally, console: Console, *, title: str) -> None:
-    """Print the summary table of ``tally`` (and its notes) to ``console``."""
+    """Print the summary table of ``tally`` and its notes (a dry run's last) to ``console``."""
     sent_label = "would send" if tally.dry_run else "delivered"
     dlq_label = "would dead-letter" if tally.dry_run else "dead-lettered"
     table = Table(title=title + (" (dry run)" if tally.dry_run else ""), title_justify="left")
@@ -140,5 +140,5 @@ def render_summary(tally: Tally, console: Console, *, title: str) -> None:
     for reason, count in sorted(tally.by_reason.items()):
         table.add_row("", f"reason={reason}", f"{count:,}")
     console.print(table)
-    for note in tally.notes:
+    for note in [*tally.notes, DRY_RUN_NOTE] if tally.dry_run else tally.notes:
         console.print(f"note: {note}", highlight=False, soft_wrap=True)

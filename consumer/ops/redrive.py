@@ -32,7 +32,7 @@ from consumer.logs import get_logger
 from consumer.ops.dlq_records import DlqFilter, DlqRecord
 from consumer.ops.kafka_io import RangeReader, ops_consumer, topic_partitions, watermarks
 from consumer.ops.processor import Entry, Processor, Wiring
-from consumer.ops.progress import DRY_RUN_NOTE, ProgressBar, Tally, render_summary
+from consumer.ops.progress import ProgressBar, Tally, render_summary
 from consumer.ops.ranges import PartitionRange
 from consumer.types import KafkaMessage
 
@@ -61,11 +61,6 @@ class RedriveOptions:
     max_records: int | None = None
     #: Ignore the saved progress and start at the beginning of the dead-letter topic.
     restart: bool = False
-
-    @property
-    def dry_run(self) -> bool:
-        """True unless ``execute``."""
-        return not self.execute
 
 
 @dataclass(slots=True)
@@ -151,7 +146,7 @@ def run_redrive(
     """Re-drive the selected dead-letter records; prints a progress bar and the summary."""
     wiring = wiring or Wiring()
     dlq_topic = settings.dlq_topic
-    tally = Tally(dry_run=options.dry_run)
+    tally = Tally(dry_run=not options.execute)
     path = options.state_file or default_state_path(dlq_topic)
     state = RedriveState.load(path, dlq_topic, options.select, restart=options.restart)
     consumer = wiring.consumer or ops_consumer(settings, "redrive")
@@ -167,7 +162,7 @@ def run_redrive(
             "redrive_started",
             dlq_topic=dlq_topic,
             records=reader.total,
-            dry_run=options.dry_run,
+            dry_run=tally.dry_run,
             state_file=str(path),
             **options.select.as_dict(),
         )
@@ -190,16 +185,14 @@ def run_redrive(
         wiring.close()
         if wiring.consumer is None:
             consumer.close()
-    if stopped_early and options.dry_run:
+    if stopped_early and tally.dry_run:
         tally.notes.append(f"stopped after {options.max_records} selected records (dry run)")
     elif stopped_early:
         tally.notes.append(
             f"stopped after {options.max_records} selected records; run again to resume from {path}"
         )
-    elif not options.dry_run:
+    elif not tally.dry_run:
         tally.notes.append(f"progress saved in {path}")
-    if options.dry_run:
-        tally.notes.append(DRY_RUN_NOTE)
     render_summary(tally, console, title=f"re-drive of {dlq_topic}")
     get_logger("ops.redrive").info("redrive_finished", dlq_topic=dlq_topic, **tally.as_dict())
     return tally
@@ -231,7 +224,7 @@ def _one_batch(
             tally.read += 1
             tally.skipped += 1
     processor.process(entries)
-    if not options.dry_run:
+    if not tally.dry_run:
         state.next_offsets.update(positions)
         state.save()
     return stop or (

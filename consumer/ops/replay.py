@@ -27,7 +27,7 @@ from consumer.ops.kafka_io import (
     watermarks,
 )
 from consumer.ops.processor import Entry, Processor, Wiring
-from consumer.ops.progress import DRY_RUN_NOTE, ProgressBar, Tally, render_summary
+from consumer.ops.progress import ProgressBar, Tally, render_summary
 from consumer.ops.ranges import EndAt, PartitionRange, StartAt, resolve_range
 from consumer.types import KafkaMessage
 
@@ -45,11 +45,6 @@ class ReplayOptions:
     #: Send and dead-letter; without it, a dry run (``--execute``).
     execute: bool = False
     dlq_topic: str | None = None
-
-    @property
-    def dry_run(self) -> bool:
-        """True unless ``execute``."""
-        return not self.execute
 
 
 def plan_ranges(consumer: Any, options: ReplayOptions) -> list[PartitionRange]:
@@ -96,7 +91,7 @@ def run_replay(
     the summary and where to resume) and :class:`~consumer.errors.DeadLetterUnavailable`.
     """
     wiring = wiring or Wiring()
-    tally = Tally(dry_run=options.dry_run)
+    tally = Tally(dry_run=not options.execute)
     consumer = wiring.consumer or ops_consumer(settings, "replay")
     reader: RangeReader | None = None
     current: list[KafkaMessage] = []
@@ -122,7 +117,7 @@ def run_replay(
             "replay_started",
             topic=options.topic,
             offsets=reader.total,
-            dry_run=options.dry_run,
+            dry_run=tally.dry_run,
             ranges=[f"{r.partition}:{r.start}-{r.end}" for r in ranges],
         )
         with ProgressBar(f"replay {options.topic}", reader.total, console=progress_console) as bar:
@@ -144,8 +139,6 @@ def run_replay(
         wiring.close()
         if wiring.consumer is None:
             consumer.close()
-    if options.dry_run:
-        tally.notes.append(DRY_RUN_NOTE)
     render_summary(tally, console, title=f"replay of {options.topic}")
     get_logger("ops.replay").info("replay_finished", topic=options.topic, **tally.as_dict())
     return tally

@@ -124,11 +124,14 @@ def test_summary_lists_counts_by_type_and_reason() -> None:
     ):
         assert expected in text
     assert "note: a note" in text
-    dry = Tally(dry_run=True)
+    dry = Tally(dry_run=True, notes=["a note"])
     out = io.StringIO()
     render_summary(dry, Console(file=out, width=120), title="replay of t")
     assert "would send" in out.getvalue()
     assert "(dry run)" in out.getvalue()
+    assert out.getvalue().endswith(
+        "note: a note\nnote: dry run: nothing was sent or written; add --execute to send\n"
+    )
 
 
 def dlq_record(value: bytes) -> DlqRecord:
