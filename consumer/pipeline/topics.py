@@ -41,26 +41,15 @@ def ensure_topic(
     if name in metadata.topics and metadata.topics[name].error is None:
         return False
     try:
-        futures = admin.create_topics(
-            [
-                NewTopic(
-                    name,
-                    num_partitions=partitions,
-                    replication_factor=-1,
-                    config=dict(config or {}),
-                )
-            ],
-            request_timeout=timeout_s,
+        topic = NewTopic(
+            name, num_partitions=partitions, replication_factor=-1, config=dict(config or {})
         )
+        futures = admin.create_topics([topic], request_timeout=timeout_s)
         futures[name].result(timeout=timeout_s)
-    except KafkaException as exc:
-        error = exc.args[0] if exc.args else None
+    except Exception as exc:
+        error = exc.args[0] if isinstance(exc, KafkaException) and exc.args else None
         if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:
             return False
-        raise ConfigurationError(
-            f"cannot create the dead-letter topic {name!r}: {exc}", setting="SIGNALS_DLQ_TOPIC"
-        ) from exc
-    except Exception as exc:
         raise ConfigurationError(
             f"cannot create the dead-letter topic {name!r}: {exc}", setting="SIGNALS_DLQ_TOPIC"
         ) from exc

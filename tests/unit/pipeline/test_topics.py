@@ -23,16 +23,17 @@ class _DeadBrokers:
 
 
 class _RefusesCreate:
-    """An admin client that answers metadata but refuses to create the topic."""
+    """An admin client that answers metadata but refuses to create the topic (``code``)."""
+
+    def __init__(self, code: int = KafkaError.TOPIC_AUTHORIZATION_FAILED) -> None:
+        self.code = code
 
     def list_topics(self, timeout: float) -> Any:
         return type("Metadata", (), {"topics": {}})()
 
     def create_topics(self, topics: list[Any], request_timeout: float) -> dict[str, Any]:
         failed: Future[None] = Future()
-        failed.set_exception(
-            KafkaException(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED, "denied"))
-        )
+        failed.set_exception(KafkaException(KafkaError(self.code, "refused")))
         return {topic.topic: failed for topic in topics}
 
 
@@ -51,3 +52,8 @@ def test_a_topic_that_cannot_be_created_still_names_the_dlq_topic() -> None:
         ensure_topic(_RefusesCreate(), "dlq", 3, timeout_s=0.1)
     assert caught.value.setting == "SIGNALS_DLQ_TOPIC"
     assert "dead-letter topic 'dlq'" in str(caught.value)
+
+
+def test_a_topic_another_member_created_meanwhile_is_not_an_error() -> None:
+    """TOPIC_ALREADY_EXISTS from create_topics (a race with another pod) means not created."""
+    assert ensure_topic(_RefusesCreate(KafkaError.TOPIC_ALREADY_EXISTS), "dlq", 3) is False
