@@ -101,11 +101,8 @@ class DlqRecord:
     def from_message(cls, msg: KafkaMessage) -> DlqRecord:
         """Parse a record read from the dead-letter topic."""
         headers = list(msg.headers() or [])
-        split = len(headers)
-        for i in range(len(headers) - 1, -1, -1):
-            if headers[i][0] == _FIRST_HEADER:
-                split = i
-                break
+        starts = (i for i in reversed(range(len(headers))) if headers[i][0] == _FIRST_HEADER)
+        split = next(starts, len(headers))  # the last reason headers (see the module doc)
         meta = {
             name: (value or b"").decode("utf-8", errors="replace")
             for name, value in headers[split:]
