@@ -143,7 +143,7 @@ class CustomMapping:
         for signal_type in types:
             required = set(SIGNAL_TYPES[signal_type].required) - _IMPLIED
             compiled = common + self._group(raw, signal_type, where, line)
-            missing = sorted(required - {target for target, _, _ in compiled})
+            missing = sorted(required - {target for target, _ in compiled})
             if missing:
                 raise Problem(
                     line_of(raw, signal_type, line),
@@ -158,20 +158,16 @@ class CustomMapping:
                     if value.required is not None
                     else (target in required and value.default is None),
                 )
-                for target, value, _ in compiled
+                for target, value in compiled
             ]
 
     def _group(
         self, raw: Mapping[str, Any], group: str, where: str, line: int
-    ) -> list[tuple[str, Value, bool]]:
+    ) -> list[tuple[str, Value]]:
         fields = raw.get(group) or {}
         group_line = line_of(raw, group, line)
         return [
-            (
-                str(k),
-                Value(v, f"{where}.fields.{group}.{k}", line_of(fields, str(k), group_line)),
-                False,
-            )
+            (str(k), Value(v, f"{where}.fields.{group}.{k}", line_of(fields, str(k), group_line)))
             for k, v in fields.items()
         ]
 
