@@ -57,17 +57,17 @@ def create_app(store: SchemaStore) -> Starlette:
         return _json(_schema_view(store, int(request.path_params["id"])))
 
     async def get_schema_subjects(request: Request) -> Response:
-        schema_id = int(request.path_params["id"])
-        store.schema(schema_id)
-        pairs = _id_versions(schema_id, deleted=_flag(request, "deleted"))
+        pairs = _id_versions(request)
         return _json(sorted({p["subject"] for p in pairs}))
 
     async def get_schema_versions(request: Request) -> Response:
+        return _json(_id_versions(request))
+
+    def _id_versions(request: Request) -> list[dict[str, Any]]:
+        """Subject and version of each use of the schema ``id`` (40403 when it is unknown)."""
         schema_id = int(request.path_params["id"])
         store.schema(schema_id)
-        return _json(_id_versions(schema_id, deleted=_flag(request, "deleted")))
-
-    def _id_versions(schema_id: int, *, deleted: bool) -> list[dict[str, Any]]:
+        deleted = _flag(request, "deleted")
         return [
             {"subject": name, "version": v.version}
             for name, subject in sorted(store.subjects.items())

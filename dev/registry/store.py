@@ -7,6 +7,7 @@ JSON form) always gets the same id, whichever subject it is registered under.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
@@ -106,10 +107,7 @@ class SchemaStore:
             "subjects": {
                 name: {
                     "compatibility": s.compatibility,
-                    "versions": [
-                        {"version": v.version, "schema_id": v.schema_id, "deleted": v.deleted}
-                        for v in s.versions
-                    ],
+                    "versions": [dataclasses.asdict(v) for v in s.versions],
                 }
                 for name, s in self.subjects.items()
             },
