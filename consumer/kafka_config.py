@@ -85,47 +85,40 @@ def consumer_config(
 ) -> dict[str, Any]:
     """A manual-commit, cooperative-sticky consumer of ``group_id`` (default: the setting)."""
     s = settings
-    conf = common_config(s)
-    conf.update(
-        {
-            "group.id": group_id or s.kafka_group_id,
-            "enable.auto.commit": False,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": s.kafka_auto_offset_reset,
-            "partition.assignment.strategy": "cooperative-sticky",
-            "session.timeout.ms": s.kafka_session_timeout_ms,
-            "max.poll.interval.ms": s.kafka_max_poll_interval_ms,
-            "fetch.wait.max.ms": s.kafka_fetch_max_wait_ms,
-            "queued.max.messages.kbytes": s.kafka_queued_max_kbytes,
-            "max.partition.fetch.bytes": s.kafka_max_partition_fetch_bytes,
-            "fetch.queue.backoff.ms": s.kafka_fetch_queue_backoff_ms,
-            "enable.partition.eof": False,
-        }
-    )
+    conf = {
+        **common_config(s),
+        "group.id": group_id or s.kafka_group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": s.kafka_auto_offset_reset,
+        "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": s.kafka_session_timeout_ms,
+        "max.poll.interval.ms": s.kafka_max_poll_interval_ms,
+        "fetch.wait.max.ms": s.kafka_fetch_max_wait_ms,
+        "queued.max.messages.kbytes": s.kafka_queued_max_kbytes,
+        "max.partition.fetch.bytes": s.kafka_max_partition_fetch_bytes,
+        "fetch.queue.backoff.ms": s.kafka_fetch_queue_backoff_ms,
+        "enable.partition.eof": False,
+    }
     if s.kafka_group_instance_id and group_id in (None, s.kafka_group_id):
         conf["group.instance.id"] = s.kafka_group_instance_id
-    conf.update(kafka_properties(s))
-    conf.update(extra or {})
-    return conf
+    return {**conf, **kafka_properties(s), **(extra or {})}
 
 
 def producer_config(settings: Settings, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The dead-letter producer: idempotent, ``acks=all``, ordered per partition."""
-    conf = common_config(settings)
-    conf.update(
-        {
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 5,
-            "compression.type": "lz4",
-            "message.timeout.ms": 120_000,
-            # the dead-letter topic is created with the same max.message.bytes (dlq_topic_config)
-            "message.max.bytes": settings.dlq_max_message_bytes,
-        }
-    )
-    conf.update(kafka_properties(settings))
-    conf.update(extra or {})
-    return conf
+    return {
+        **common_config(settings),
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,
+        "compression.type": "lz4",
+        "message.timeout.ms": 120_000,
+        # the dead-letter topic is created with the same max.message.bytes (dlq_topic_config)
+        "message.max.bytes": settings.dlq_max_message_bytes,
+        **kafka_properties(settings),
+        **(extra or {}),
+    }
 
 
 def dlq_topic_config(settings: Settings) -> dict[str, str]:
