@@ -85,9 +85,3 @@ class ConnectClient:
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
-
-    def __enter__(self) -> ConnectClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
