@@ -30,12 +30,11 @@ __all__ = ["SecretFiles", "parse_properties", "read_properties_file", "secret_fi
 
 def secret_fields(fields: dict[str, FieldInfo]) -> list[str]:
     """Names of the fields typed ``SecretStr`` (or ``SecretStr | None``)."""
-    out = []
-    for name, info in fields.items():
-        ann = info.annotation
-        if ann is SecretStr or SecretStr in typing.get_args(ann):
-            out.append(name)
-    return out
+    return [
+        name
+        for name, info in fields.items()
+        if info.annotation is SecretStr or SecretStr in typing.get_args(info.annotation)
+    ]
 
 
 class SecretFiles(PydanticBaseSettingsSource):
