@@ -36,6 +36,8 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import orjson  # noqa: E402
 
+from bench.measure import process_cpu_s  # noqa: E402
+from bench.report import put_section  # noqa: E402
 from connect_sandbox import Sandbox, SandboxConfig, create_app  # noqa: E402
 from connect_sandbox import endpoint as sandbox_endpoint  # noqa: E402
 
@@ -223,35 +225,17 @@ def bench_socket(payloads: list[bytes], directory: Path) -> dict[str, float]:
         with httpx.Client(base_url=url, timeout=60, trust_env=False) as client:
             for body in payloads[:3]:
                 client.post("/graphql", content=body, headers=headers)
-            cpu = _process_cpu_s(proc.pid)
+            cpu = process_cpu_s(proc.pid)
             durations = []
             for body in payloads:
                 started = time.perf_counter()
                 response = client.post("/graphql", content=body, headers=headers)
                 durations.append(time.perf_counter() - started)
                 assert response.status_code == 200, response.text[:500]
-            return _figures(durations, _process_cpu_s(proc.pid) - cpu)
+            return _figures(durations, process_cpu_s(proc.pid) - cpu)
     finally:
         proc.terminate()
         proc.wait(15)
-
-
-def _process_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-
-def write_results(section: str) -> None:
-    """Replace (or append) the sandbox section of bench/RESULTS.md."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{section.rstrip()}\n{END}"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -305,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = "\n".join(lines)
     print(section)
     if not args.no_write:
-        write_results(section)
+        put_section(RESULTS, START, END, section)
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0 if core["signals_per_s"] >= target else 1
 

@@ -13,7 +13,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PUBLISH_ENV", "Figure", "console_table", "markdown_table", "verdict", "write_section"]
+__all__ = [
+    "PUBLISH_ENV",
+    "Figure",
+    "console_table",
+    "markdown_table",
+    "put_section",
+    "verdict",
+    "write_section",
+]
 
 #: Set to 1 by ``make bench`` only: :func:`write_section` writes nothing without it.
 PUBLISH_ENV = "PUBLISH_FIGURES"
@@ -63,12 +71,15 @@ def markdown_table(figures: list[Figure]) -> str:
 def write_section(
     path: Path, start: str, end: str, body: str, *, before: str | None = None
 ) -> bool:
-    """Put ``body`` between the markers, in place; new sections go before ``before`` or last.
-
-    Returns whether it wrote: only with ``PUBLISH_FIGURES=1`` (``make bench``).
-    """
+    """:func:`put_section` only with ``PUBLISH_FIGURES=1`` (``make bench``); whether it wrote."""
     if os.environ.get(PUBLISH_ENV) != "1":
         return False
+    put_section(path, start, end, body, before=before)
+    return True
+
+
+def put_section(path: Path, start: str, end: str, body: str, *, before: str | None = None) -> None:
+    """Put ``body`` between the markers, in place; new sections go before ``before`` or last."""
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     block = f"{start}\n{body.rstrip()}\n{end}"
     if start in text and end in text:
@@ -80,4 +91,3 @@ def write_section(
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
-    return True
