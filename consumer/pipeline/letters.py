@@ -51,15 +51,14 @@ class DeadLetters:
 
     def _dlq_result(self, letter: TrackedLetter, error: str | None) -> None:
         tp, offset = letter.tp, letter.offset
+        where = {"topic": tp[0], "partition": tp[1], "offset": offset}
         if error is None:
             self.pauses.remove([tp], f"dlq:{offset}")
             if self.tracker.finish(tp, offset, letter.epoch):
                 self.metrics.dead_lettered.labels(letter.err.code).inc()
                 self.log.warning(
                     "event_dead_lettered",
-                    topic=tp[0],
-                    partition=tp[1],
-                    offset=offset,
+                    **where,
                     code=letter.err.code,
                     field=letter.err.field,
                     reason=str(letter.err),
@@ -73,9 +72,7 @@ class DeadLetters:
         self.retries.add(self._clock() + wait, letter)
         self.log.error(
             "dead_letter_write_failed",
-            topic=tp[0],
-            partition=tp[1],
-            offset=offset,
+            **where,
             dlq_topic=self.dlq.topic,
             error=error,
             retry_in_s=round(wait, 3),
