@@ -29,6 +29,7 @@ COMPATIBILITY_LEVELS = frozenset(
 )
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+_NAMED = frozenset({"record", "error", "enum", "fixed"})
 _PROMOTIONS: dict[str, frozenset[str]] = {
     "int": frozenset({"long", "float", "double"}),
     "long": frozenset({"float", "double"}),
@@ -61,7 +62,7 @@ class _Names:
         if not isinstance(schema, Mapping):
             return
         kind = schema.get("type")
-        if kind in ("record", "error", "enum", "fixed"):
+        if kind in _NAMED:
             full = _full_name(schema, namespace)
             inner_ns = full.rpartition(".")[0] or None
             self.types.setdefault(full, (schema, inner_ns))
@@ -91,12 +92,7 @@ class _Names:
                 continue
             if isinstance(schema, Mapping) and schema["type"] in _PRIMITIVES:
                 return schema["type"], namespace
-            if isinstance(schema, Mapping) and schema["type"] in (
-                "record",
-                "error",
-                "enum",
-                "fixed",
-            ):
+            if isinstance(schema, Mapping) and schema["type"] in _NAMED:
                 full = _full_name(schema, namespace)
                 return schema, full.rpartition(".")[0] or None
             return schema, namespace
