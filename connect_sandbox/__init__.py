@@ -1,8 +1,8 @@
 """A local stand-in for the Connect ``createSignals`` GraphQL API (docs/sandbox.md).
 
 graphql-core (schema, parsing, validation, execution) + Starlette/uvicorn (HTTP) + SQLite
-(contacts, signals, sessions). Validation uses :mod:`consumer.signals.rules`, the same rules
-the consumer applies before sending.
+(contacts, signals, sessions). Validation is the sandbox's own reading of the reference
+(:mod:`connect_sandbox.validation`), independent of the consumer's rules.
 """
 
 from __future__ import annotations
