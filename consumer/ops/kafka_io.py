@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -127,6 +127,15 @@ class RangeReader:
     def done(self) -> bool:
         """True when every range has been read."""
         return len(self._done) == len(self.ranges)
+
+    def resume_points(self, unprocessed: Iterable[KafkaMessage] = ()) -> dict[int, int]:
+        """Per partition, the offset to resume from: its position, or the first offset among
+        the ``unprocessed`` records already handed out."""
+        out = {tp[1]: pos for tp, pos in self.positions.items()}
+        for msg in unprocessed:
+            partition, offset = msg.partition() or 0, msg.offset() or 0
+            out[partition] = min(out.get(partition, offset), offset)
+        return out
 
     def _finish(self, tp: TP) -> None:
         from confluent_kafka import TopicPartition

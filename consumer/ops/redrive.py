@@ -207,15 +207,12 @@ def _one_batch(
 ) -> bool:
     """Process one batch and save the progress; True when ``max_records`` was reached."""
     tally = processor.tally
-    positions = {tp[1]: pos for tp, pos in reader.positions.items()}
     entries: list[Entry] = []
-    stop = False
+    unprocessed: list[KafkaMessage] = []  # past max_records: left for the next run
     for msg in batch:
         limit = options.max_records
         if limit is not None and tally.read - tally.skipped + len(entries) >= limit:
-            partition, offset = msg.partition() or 0, msg.offset() or 0
-            positions[partition] = min(positions[partition], offset)  # not processed
-            stop = True
+            unprocessed.append(msg)
             continue
         record = DlqRecord.from_message(msg)
         if options.select.matches(record):
@@ -225,8 +222,8 @@ def _one_batch(
             tally.skipped += 1
     processor.process(entries)
     if not tally.dry_run:
-        state.next_offsets.update(positions)
+        state.next_offsets.update(reader.resume_points(unprocessed))
         state.save()
-    return stop or (
+    return bool(unprocessed) or (
         options.max_records is not None and tally.read - tally.skipped >= options.max_records
     )

@@ -127,7 +127,8 @@ def run_replay(
             bar.finish()
     except ApiAuthError:
         if reader is not None:
-            resume = _resume_points(reader, current)
+            ends = {p: r.end for (_, p), r in reader.ranges.items()}
+            resume = {p: o for p, o in reader.resume_points(current).items() if o < ends[p]}
             tally.notes.append(
                 "the Connect API refused the API key (SIGNALS_CONNECT_API_KEY); nothing more "
                 "was sent. To resume: "
@@ -142,12 +143,3 @@ def run_replay(
     render_summary(tally, console, title=f"replay of {options.topic}")
     get_logger("ops.replay").info("replay_finished", topic=options.topic, **tally.as_dict())
     return tally
-
-
-def _resume_points(reader: RangeReader, batch: list[KafkaMessage]) -> dict[int, int]:
-    """Per unfinished partition, the first offset not known to be done."""
-    out = {tp[1]: pos for tp, pos in reader.positions.items() if pos < reader.ranges[tp].end}
-    for msg in batch:
-        p, o = msg.partition() or 0, msg.offset() or 0
-        out[p] = min(out.get(p, o), o)
-    return out

@@ -77,6 +77,15 @@ def test_reader_stops_at_the_end_of_every_range() -> None:
     assert sorted(consumer.paused) == [("t", 0), ("t", 1)]
 
 
+def test_resume_points_go_back_to_the_first_unprocessed_record() -> None:
+    """After a batch, each partition resumes at its position or its first unprocessed record."""
+    consumer = FakeConsumer([[Record("t", 0, 3), Record("t", 1, 10), Record("t", 0, 4)]])
+    reader = RangeReader(consumer, [rng(0, 3, 5), rng(1, 10, 20)], batch_size=10)
+    batch = next(reader.batches())
+    assert reader.resume_points() == {0: 5, 1: 11}
+    assert reader.resume_points(batch[1:]) == {0: 4, 1: 10}
+
+
 def test_reader_with_only_empty_ranges_reads_nothing() -> None:
     """Empty ranges are never assigned and yield nothing."""
     consumer = FakeConsumer([])
