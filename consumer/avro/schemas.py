@@ -253,11 +253,8 @@ def same_shape(writer: Any, reader: Any) -> bool:
 
 
 def _field_names(record: Mapping[str, Any]) -> set[str]:
-    names: set[str] = set()
-    for field in record["fields"]:
-        names.add(field["name"])
-        names.update(field.get("aliases") or ())
-    return names
+    """The names and aliases of ``record``'s fields."""
+    return {name for f in record["fields"] for name in (f["name"], *(f.get("aliases") or ()))}
 
 
 def widen(reader: dict[str, Any], writer: Any) -> dict[str, Any]:
