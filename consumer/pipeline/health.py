@@ -75,20 +75,18 @@ class HealthServer:
     """A ``ThreadingHTTPServer`` on ``host:port`` serving the three endpoints."""
 
     def __init__(self, host: str, port: int, state: HealthState, metrics: Metrics) -> None:
-        state_ref, metrics_ref = state, metrics
-
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
-                    self._send(200, metrics_ref.render(), "text/plain; version=0.0.4")
+                    self._send(200, metrics.render(), "text/plain; version=0.0.4")
                 elif path == "/healthz":
-                    ok, reason = state_ref.healthz(time.monotonic())
-                    body = {"healthy": ok, "reason": reason, **state_ref.detail()}
+                    ok, reason = state.healthz(time.monotonic())
+                    body = {"healthy": ok, "reason": reason, **state.detail()}
                     self._json(200 if ok else 503, body)
                 elif path == "/readyz":
-                    why = state_ref.not_ready_reason
-                    body = {"ready": why is None, "reason": why, **state_ref.detail()}
+                    why = state.not_ready_reason
+                    body = {"ready": why is None, "reason": why, **state.detail()}
                     self._json(503 if why else 200, body)
                 else:
                     self._json(404, {"error": "not found"})
