@@ -85,6 +85,8 @@ _CATEGORY = _opt("productCategory", "string", "Category path, e.g. 'Shoes / Runn
 _URLS = [_strings("productUrls", "Product page URLs."), _strings("imageUrls", "Image URLs.")]
 _CART_URL = _opt("shoppingCartUrl", "string", "URL of the shopping cart.")
 _CURRENCY = _f("currency", "string", "ISO 4217 currency code, e.g. EUR.")
+_PAGE_CATEGORY = _opt("pageCategory", "string", "Category of the page.")
+_PAGE = [_opt("url", "string", "URL of the page."), _PAGE_CATEGORY]
 
 ORDERED_ITEM: dict[str, Any] = {
     "type": "record",
@@ -140,8 +142,7 @@ SCHEMAS: dict[str, tuple[str, list[Field]]] = {
             _opt("productId", "string", "Product id."),
             _opt("productName", "string", "Product name."),
             _CATEGORY,
-            _opt("url", "string", "URL of the page."),
-            _opt("pageCategory", "string", "Category of the page."),
+            *_PAGE,
         ],
     ),
     "CartAbandonmentEvent": (
@@ -171,13 +172,7 @@ SCHEMAS: dict[str, tuple[str, list[Field]]] = {
             _f("numberOfResults", "int", "Number of results; 0 makes the effect negative."),
         ],
     ),
-    "PageViewEvent": (
-        "A page was viewed (signal pageView).",
-        [
-            _opt("url", "string", "URL of the page."),
-            _opt("pageCategory", "string", "Category of the page."),
-        ],
-    ),
+    "PageViewEvent": ("A page was viewed (signal pageView).", _PAGE),
     "ProductConfigurationEvent": (
         "A product was configured: size, colour, reviews read (signal productConfiguration).",
         [
@@ -197,7 +192,7 @@ SCHEMAS: dict[str, tuple[str, list[Field]]] = {
             _DISCOUNT,
             _CATEGORY,
             *_URLS,
-            _opt("pageCategory", "string", "Category of the page."),
+            _PAGE_CATEGORY,
             _CART_URL,
             _opt("brandName", "string", "Brand."),
             _opt("sku", "string", "Stock keeping unit."),
