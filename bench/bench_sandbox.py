@@ -49,11 +49,15 @@ BATCH = 500
 TYPES = ("addToCart", "order", "pageView", "productView", "identification", "onSiteSearch")
 
 
-def _local_encode(value: Any) -> str:
+def _local_encode(value: Any, *, spaced: bool = False) -> str:
+    """A GraphQL literal: compact, or ``spaced`` in the reference example's style (spaces, no
+    commas)."""
+    sep, colon, left, right = (" ", ": ", "{ ", " }") if spaced else (",", ":", "{", "}")
     if isinstance(value, Mapping):
-        return "{" + ",".join(f"{k}:{_local_encode(v)}" for k, v in value.items()) + "}"
+        items = (f"{k}{colon}{_local_encode(v, spaced=spaced)}" for k, v in value.items())
+        return left + sep.join(items) + right
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_local_encode(v) for v in value) + "]"
+        return "[" + sep.join(_local_encode(v, spaced=spaced) for v in value) + "]"
     if value is None or isinstance(value, bool):
         return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, int | float):
@@ -61,18 +65,9 @@ def _local_encode(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _spaced(value: Any) -> str:
-    """The reference example's style: spaces, no commas."""
-    if isinstance(value, Mapping):
-        return "{ " + " ".join(f"{k}: {_spaced(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list | tuple):
-        return "[" + " ".join(_spaced(v) for v in value) + "]"
-    return _local_encode(value)
-
-
 def spaced_mutation(inputs: Sequence[Mapping[str, Any]]) -> str:
     """A mutation written like the reference's example (whitespace-separated literals)."""
-    body = "\n  ".join(_spaced(i) for i in inputs)
+    body = "\n  ".join(_local_encode(i, spaced=True) for i in inputs)
     return f"mutation {{\n  createSignals(signals: [\n  {body}\n  ]) {{ signalIds }}\n}}"
 
 
