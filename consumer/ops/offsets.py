@@ -239,23 +239,19 @@ def run_reset(
     options: ResetOptions,
     *,
     console: Console,
-    admin: Any = None,
-    consumer: Any = None,
 ) -> list[ResetRow]:
     """Plan (and with ``execute`` apply) the reset; prints the table; returns the rows."""
     from confluent_kafka.admin import AdminClient
 
     from consumer.kafka_config import admin_config
 
-    admin = admin or AdminClient(admin_config(settings))
-    own_consumer = consumer is None
-    consumer = consumer or ops_consumer(settings, "offsets")
+    admin = AdminClient(admin_config(settings))
+    consumer = ops_consumer(settings, "offsets")
     try:
         info = describe_group(admin, options.group)
         rows = plan_reset(admin, consumer, options)
     finally:
-        if own_consumer:
-            consumer.close()
+        consumer.close()
     mode = "applied" if options.execute else "dry run"
     if options.execute and info.active:
         render_reset(info, rows, console, title=f"offsets reset of {options.group} (refused)")

@@ -25,7 +25,6 @@ from consumer.types import (
     EncodeFn,
     KafkaMessage,
     KafkaProducer,
-    OpsConsumer,
     SendFn,
     TranslateFn,
 )
@@ -49,7 +48,6 @@ class Wiring:
     translate: TranslateFn | None = None
     encode: EncodeFn | None = None
     send: SendFn | None = None
-    consumer: OpsConsumer | None = None
     producer: KafkaProducer | None = None
     sleep: Callable[[float], None] = time.sleep
     closers: list[Callable[[], Any]] = field(default_factory=list)

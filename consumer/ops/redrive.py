@@ -141,15 +141,14 @@ def run_redrive(
     *,
     console: Console,
     progress_console: Console | None = None,
-    wiring: Wiring | None = None,
 ) -> Tally:
     """Re-drive the selected dead-letter records; prints a progress bar and the summary."""
-    wiring = wiring or Wiring()
+    wiring = Wiring()
     dlq_topic = settings.dlq_topic
     tally = Tally(dry_run=not options.execute)
     path = options.state_file or default_state_path(dlq_topic)
     state = RedriveState.load(path, dlq_topic, options.select, restart=options.restart)
-    consumer = wiring.consumer or ops_consumer(settings, "redrive")
+    consumer = ops_consumer(settings, "redrive")
     stopped_early = False
     try:
         ranges = _plan(consumer, dlq_topic, state, tally)
@@ -183,8 +182,7 @@ def run_redrive(
         raise
     finally:
         wiring.close()
-        if wiring.consumer is None:
-            consumer.close()
+        consumer.close()
     if stopped_early and tally.dry_run:
         tally.notes.append(f"stopped after {options.max_records} selected records (dry run)")
     elif stopped_early:

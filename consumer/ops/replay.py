@@ -83,16 +83,15 @@ def run_replay(
     *,
     console: Console,
     progress_console: Console | None = None,
-    wiring: Wiring | None = None,
 ) -> Tally:
     """Replay the range; prints warnings, a progress bar and the summary; returns the counts.
 
     Raises :class:`~consumer.errors.ApiAuthError` when the API refuses the key (after printing
     the summary and where to resume) and :class:`~consumer.errors.DeadLetterUnavailable`.
     """
-    wiring = wiring or Wiring()
+    wiring = Wiring()
     tally = Tally(dry_run=not options.execute)
-    consumer = wiring.consumer or ops_consumer(settings, "replay")
+    consumer = ops_consumer(settings, "replay")
     reader: RangeReader | None = None
     current: list[KafkaMessage] = []
     try:
@@ -138,8 +137,7 @@ def run_replay(
         raise
     finally:
         wiring.close()
-        if wiring.consumer is None:
-            consumer.close()
+        consumer.close()
     render_summary(tally, console, title=f"replay of {options.topic}")
     get_logger("ops.replay").info("replay_finished", topic=options.topic, **tally.as_dict())
     return tally
