@@ -30,7 +30,6 @@ from consumer.logs import get_logger
 from consumer.pipeline.broker_offsets import BrokerOffsets
 from consumer.pipeline.engine import Engine
 from consumer.pipeline.health import LOOP_STALL_S, HealthServer, HealthState
-from consumer.pipeline.kafka_edge import KafkaEdge
 from consumer.pipeline.metrics import Metrics
 from consumer.pipeline.observe import Observation
 from consumer.pipeline.offsets import TopicPartitionKey
@@ -86,7 +85,7 @@ class Parts:
     closers: tuple[Callable[[], object], ...] = ()
 
 
-class Pipeline(KafkaEdge, Observation):
+class Pipeline(Observation):
     """The consumer: ``run(stop)`` until ``stop`` is set (or idle), returns an exit code.
 
     Its Kafka calls live in :mod:`~consumer.pipeline.kafka_edge`, what it watches (lag,

@@ -27,37 +27,28 @@ message and the last assignment change (so it never trusts a cached value, as be
 
 from __future__ import annotations
 
-from typing import Any
-
 from consumer.pipeline.broker_offsets import BrokerOffsets
-from consumer.pipeline.engine import Engine
 from consumer.pipeline.health import HealthState
-from consumer.pipeline.metrics import Metrics
+from consumer.pipeline.kafka_edge import KafkaEdge
 from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.pipeline.progress import PartitionProgress, label, unattended
 from consumer.pipeline.rebalance import RebalanceHandler
-from consumer.types import KafkaConsumer
 
 __all__ = ["Observation"]
 
 
-class Observation:
-    """Lag, progress, health and idleness of the pipeline (the pipeline provides the state)."""
+class Observation(KafkaEdge):
+    """Lag, progress, health and idleness of the pipeline (the pipeline provides the state;
+    the Kafka edge's commits and topic errors are part of what it watches)."""
 
-    consumer: KafkaConsumer
-    engine: Engine
     rebalance: RebalanceHandler
-    metrics: Metrics
     health: HealthState
     progress: PartitionProgress
     broker: BrokerOffsets
-    log: Any
     until_idle_s: float | None
-    topic_unavailable: str | None
     _lags: dict[TopicPartitionKey, int]
     #: assigned partitions without a cached high watermark at the last look
     _uncached: set[TopicPartitionKey]
-    _last_commit: float
     _last_observe: float
     _last_message: float
     _next_idle_check: float
