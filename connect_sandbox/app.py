@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Final
 
-import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -33,7 +32,7 @@ from starlette.routing import Route
 from connect_sandbox.dialect import GATEWAY_TIMEOUT_BODY, ErrorDialect, rate_limit_body
 from connect_sandbox.endpoint import Reply, error_body, handle_graphql
 from connect_sandbox.faults import Decision, FaultKind, Faults
-from connect_sandbox.jsontext import dumps
+from connect_sandbox.jsontext import dumps, json_object
 from connect_sandbox.page import contact_page, index_page, not_found_page
 from connect_sandbox.service import Sandbox
 from connect_sandbox.store import COLUMNS
@@ -154,15 +153,7 @@ async def stats(request: Request) -> Response:
 
 async def _body(request: Request) -> dict[str, Any] | str:
     raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        return f"the body is not JSON: {exc}"
-    if type(data) is not dict:
-        return "the body must be a JSON object"
-    return data
+    return json_object(raw, "a JSON object") if raw.strip() else {}
 
 
 async def faults(request: Request) -> Response:

@@ -21,7 +21,6 @@ import bisect
 from dataclasses import dataclass
 from typing import Any, Final
 
-import orjson
 from graphql import ExecutionResult, GraphQLError, execute, validate
 from graphql.language import (
     DocumentNode,
@@ -34,6 +33,7 @@ from graphql.pyutils import AwaitableOrValue
 
 from connect_sandbox.dialect import ErrorDialect, Rejected
 from connect_sandbox.fastpath import make_splitter
+from connect_sandbox.jsontext import json_object
 from connect_sandbox.schema import SCHEMA, RequestContext
 from connect_sandbox.service import Sandbox
 
@@ -61,12 +61,9 @@ def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 
 def _decode(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | str:
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        return f"the body is not JSON: {exc}"
-    if type(data) is not dict:
-        return "the body must be a JSON object with a query"
+    data = json_object(body, "a JSON object with a query")
+    if isinstance(data, str):
+        return data
     query, variables, name = data.get("query"), data.get("variables"), data.get("operationName")
     if type(query) is not str or not query:
         return "the body must carry the GraphQL document in 'query'"

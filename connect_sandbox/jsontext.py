@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import orjson
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "json_object", "loads"]
 
 _LONG_DIGITS: Final = re.compile(r"[0-9]{19}")
 
@@ -31,3 +31,12 @@ def loads(text: str | bytes) -> Any:
     if _LONG_DIGITS.search(text if isinstance(text, str) else text.decode()) is None:
         return orjson.loads(text)
     return json.loads(text)
+
+
+def json_object(body: bytes, expected: str) -> dict[str, Any] | str:
+    """A request body as a JSON object, or why it is not one (``expected`` names the shape)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        return f"the body is not JSON: {exc}"
+    return data if type(data) is dict else f"the body must be {expected}"
