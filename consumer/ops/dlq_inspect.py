@@ -64,9 +64,9 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def to_json(value: Any, **kwargs: Any) -> str:
+def to_json(value: Any) -> str:
     """``json.dumps`` with :func:`_json_default` (keys sorted, non-ASCII kept)."""
-    return json.dumps(value, ensure_ascii=False, default=_json_default, sort_keys=True, **kwargs)
+    return json.dumps(value, ensure_ascii=False, default=_json_default, sort_keys=True)
 
 
 def _text(raw: bytes | None, show_pii: bool) -> str | None:
@@ -105,10 +105,6 @@ def describe(record: DlqRecord, decode: DecodeFn | None, *, show_pii: bool) -> d
         "payload": None,
         "decode_error": None,
     }
-    if not show_pii:
-        for name in ("message", "api_error"):
-            if out.get(name):
-                out[name] = mask_text(str(out[name]))
     value = src.raw_value
     if value is None:
         out["decode_error"] = "no value (tombstone)"
@@ -125,8 +121,10 @@ def describe(record: DlqRecord, decode: DecodeFn | None, *, show_pii: bool) -> d
     if out["payload"] is None and value is not None:
         excerpt = value[:RAW_EXCERPT].decode("utf-8", errors="backslashreplace")
         out["raw_value"] = excerpt if show_pii else mask_text(excerpt)
-    if out["decode_error"] and not show_pii:
-        out["decode_error"] = mask_text(out["decode_error"])
+    if not show_pii:
+        for name in ("message", "api_error", "decode_error"):
+            if out.get(name):
+                out[name] = mask_text(str(out[name]))
     return out
 
 

@@ -192,10 +192,11 @@ def test_describe_reports_undecodable_values() -> None:
     """A value the decoder refuses is shown as a masked excerpt with the decode error."""
 
     def refuse(msg: object) -> tuple[str, dict[str, Any]]:
-        raise DecodeError("wrong magic byte")
+        raise DecodeError("wrong magic byte (sent by jane@example.com)")
 
     item = describe(dlq_record(b"mail jane@example.com"), refuse, show_pii=False)
     assert item["payload"] is None
     assert "wrong magic byte" in item["decode_error"]
+    assert "j***@example.com" in item["decode_error"]
     assert item["raw_value"] == "mail j***@example.com"
     assert "not decoded" in render_text(item)
