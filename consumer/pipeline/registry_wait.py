@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from consumer.errors import RetryableError, SchemaPending
 from consumer.pipeline.batcher import Batcher
-from consumer.pipeline.letters import TrackedLetter
-from consumer.pipeline.metrics import Metrics
-from consumer.pipeline.offsets import OffsetTracker, TopicPartitionKey
-from consumer.pipeline.retry import PauseBook, RetrySchedule
+from consumer.pipeline.letters import DeadLetters, TrackedLetter
+from consumer.pipeline.offsets import TopicPartitionKey
 
 __all__ = ["RegistryRetry", "RegistryWaits", "SeekFn"]
 
@@ -33,22 +30,15 @@ class RegistryRetry:
     offset: int
 
 
-class RegistryWaits:
+class RegistryWaits(DeadLetters):
     """Pausing, rewinding and seeking back partitions that wait for the schema registry (the
-    engine provides the state)."""
+    engine provides the state; a wait drops the partition's dead letters due for a retry)."""
 
-    metrics: Metrics
-    log: Any
-    tracker: OffsetTracker
     batcher: Batcher
-    pauses: PauseBook
-    retries: RetrySchedule[Any]
     awaiting: dict[TopicPartitionKey, int]
     _registry_attempts: dict[TopicPartitionKey, int]
     _schema_waits: dict[TopicPartitionKey, Callable[[], bool]]
     _seek: SeekFn
-    _clock: Callable[[], float]
-    _delay: Callable[[int, float | None], float]
 
     def _registry_down(self, tp: TopicPartitionKey, offset: int, exc: RetryableError) -> None:
         """The record at ``offset`` could not be translated for want of its schema: forget
