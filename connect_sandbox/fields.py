@@ -139,6 +139,16 @@ _COMMON: Final[dict[str, Rule]] = {
     "signalCustomAttributes": Rule(Kind.ATTRIBUTES),
 }
 _WEB: Final = ("category", "name")  # required by the web-library pages of section 4
+#: The product fields addToCart (4.1), productView (4.5) and productConfiguration (4.6) share.
+_PRODUCT: Final = {
+    "productId": _S,
+    "productName": _S,
+    "productCategory": _S,
+    "unitPrice": _N,
+    "currency": _CUR,
+    "productUrls": _URLS,
+    "imageUrls": _URLS,
+}
 
 
 def _spec(required: tuple[str, ...], **fields: Rule) -> Spec:
@@ -149,15 +159,9 @@ SPECS: Final[dict[str, Spec]] = {
     # 4.1 (PREP-b import list) and 9
     "addToCart": _spec(
         ("currency", "itemQuantity", "productId", "productName", "unitPrice"),
-        currency=_CUR,
+        **_PRODUCT,
         itemQuantity=_I,
-        productId=_S,
-        productName=_S,
-        unitPrice=_N,
         discount=_N,
-        productCategory=_S,
-        productUrls=_URLS,
-        imageUrls=_URLS,
         shoppingCartUrl=_S,
     ),
     # 4.2 and 9 (orderValue, orderedItems)
@@ -184,17 +188,11 @@ SPECS: Final[dict[str, Spec]] = {
     # 9 (newer names) over 4.5 (older: price, productDescription required)
     "productView": _spec(
         (*_WEB, "productId", "productName", "unitPrice", "currency", "productUrls", "imageUrls"),
-        productId=_S,
-        productName=_S,
+        **_PRODUCT,
         productDescription=_S,
-        unitPrice=_N,
         price=_NS,
-        currency=_CUR,
         discount=_NS,
-        productCategory=_S,
         pageCategory=_S,
-        productUrls=_URLS,
-        imageUrls=_URLS,
         productUrl=_S,
         productImageUrl=_S,
         shoppingCartUrl=_S,
@@ -204,16 +202,10 @@ SPECS: Final[dict[str, Spec]] = {
     # 4.6 and 9
     "productConfiguration": _spec(
         (*_WEB, "configurationType", "productId", "productName"),
+        **_PRODUCT,
         configurationType=_S,
-        productId=_S,
-        productName=_S,
         productDescription=_S,
-        productCategory=_S,
-        unitPrice=_N,
-        currency=_CUR,
         discount=_NS,
-        productUrls=_URLS,
-        imageUrls=_URLS,
     ),
     # 4.7, later version; interactionType is free text (9)
     "richMediaInteraction": _spec(
