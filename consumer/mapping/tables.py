@@ -63,6 +63,10 @@ def _opt(name: str) -> FieldMap:
     return FieldMap(name, name, False)
 
 
+def _opts(*names: str) -> tuple[FieldMap, ...]:
+    return tuple(map(_opt, names))
+
+
 _PRODUCT_OPTIONAL = ("discount", "productCategory", "productUrls", "imageUrls")
 
 EVENT_TABLES: Final[tuple[EventTable, ...]] = (
@@ -75,7 +79,7 @@ EVENT_TABLES: Final[tuple[EventTable, ...]] = (
             _req("productId"),
             _req("productName"),
             _req("unitPrice"),
-            *map(_opt, _PRODUCT_OPTIONAL),
+            *_opts(*_PRODUCT_OPTIONAL),
             _opt("shoppingCartUrl"),
         ),
     ),
@@ -101,23 +105,13 @@ EVENT_TABLES: Final[tuple[EventTable, ...]] = (
     EventTable(
         "BrowseAbandonmentEvent",
         "browseAbandonment",
-        tuple(map(_opt, ("productId", "productName", "productCategory", "url", "pageCategory"))),
+        _opts("productId", "productName", "productCategory", "url", "pageCategory"),
     ),
     EventTable(
         "CartAbandonmentEvent",
         "cartAbandonment",
-        tuple(
-            map(
-                _opt,
-                (
-                    "currency",
-                    "productId",
-                    "productName",
-                    "itemQuantity",
-                    "unitPrice",
-                    "shoppingCartUrl",
-                ),
-            )
+        _opts(
+            "currency", "productId", "productName", "itemQuantity", "unitPrice", "shoppingCartUrl"
         ),
     ),
     EventTable(
@@ -146,7 +140,7 @@ EVENT_TABLES: Final[tuple[EventTable, ...]] = (
             _req("currency"),
             _opt("productName"),
             _opt("productDescription"),
-            *map(_opt, _PRODUCT_OPTIONAL),
+            *_opts(*_PRODUCT_OPTIONAL),
             _opt("pageCategory"),
             _opt("shoppingCartUrl"),
             _opt("brandName"),
@@ -161,11 +155,7 @@ EVENT_TABLES: Final[tuple[EventTable, ...]] = (
         "richMediaInteraction",
         (
             _req("mediaId"),
-            _opt("interactionType"),
-            _opt("mediaCategory"),
-            _opt("mediaName"),
-            _opt("url"),
-            _opt("description"),
+            *_opts("interactionType", "mediaCategory", "mediaName", "url", "description"),
         ),
     ),
 )
