@@ -207,8 +207,8 @@ def _one_batch(
     tally = processor.tally
     entries: list[Entry] = []
     unprocessed: list[KafkaMessage] = []  # past max_records: left for the next run
+    limit = options.max_records
     for msg in batch:
-        limit = options.max_records
         if limit is not None and tally.read - tally.skipped + len(entries) >= limit:
             unprocessed.append(msg)
             continue
@@ -222,6 +222,4 @@ def _one_batch(
     if not tally.dry_run:
         state.next_offsets.update(reader.resume_points(unprocessed))
         state.save()
-    return bool(unprocessed) or (
-        options.max_records is not None and tally.read - tally.skipped >= options.max_records
-    )
+    return bool(unprocessed) or (limit is not None and tally.read - tally.skipped >= limit)
