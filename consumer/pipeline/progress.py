@@ -96,8 +96,6 @@ def unattended(engine: Engine) -> set[TopicPartitionKey]:
     if not pending or engine.dlq.outstanding:
         return set()
     held: set[TopicPartitionKey] = set(engine.awaiting)
-    for job in [*engine.pool.jobs(), *engine.ready_jobs]:
-        held |= job.tps() | job.holds
-    for work in engine.retries.items():
+    for work in [*engine.pool.jobs(), *engine.ready_jobs, *engine.retries.items()]:
         held |= (work.tps() | work.holds) if isinstance(work, Job) else {work.tp}
     return {tp for tp in pending - held if not engine.batcher.buffered(tp)}
