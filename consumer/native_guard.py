@@ -28,7 +28,7 @@ import ast
 import dataclasses
 import hashlib
 import importlib.util
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -131,13 +131,16 @@ def shape(signal_type: str) -> dict[str, Any]:
     ``assemble.assemble`` and ``Signal.as_input`` run on probe values; every key they write must
     be one the native side knows (a role), else ``LookupError``.
     """
-    probe = assemble(
+    assemble_probe = partial(
+        assemble,
         signal_type=signal_type,
-        own={_OWN: 0},
         event_id="probe-event-id",
         timestamp="probe-timestamp",
         identity={"contactKey": "probe-identity"},
         app_key="probe-app-key",
+    )
+    probe = assemble_probe(
+        own={_OWN: 0},
         session_id="probe-session",
         test=True,
         name="probe-name",
@@ -193,18 +196,8 @@ def shape(signal_type: str) -> dict[str, Any]:
         if role is None:
             raise LookupError(f"the input object has a key {key!r} unknown to the native side")
         order.append([role, key])
-    defaults = assemble(
-        signal_type=signal_type,
-        own={},
-        event_id="probe-event-id",
-        timestamp="probe-timestamp",
-        identity={"contactKey": "probe-identity"},
-        app_key="probe-app-key",
-        session_id=None,
-        test=False,
-        name=None,
-        effect=None,
-        attributes=None,
+    defaults = assemble_probe(
+        own={}, session_id=None, test=False, name=None, effect=None, attributes=None
     ).content
     name_at = next(key for role, key in head if role == "name")
     zero_key = NEGATIVE_WHEN_ZERO.get(signal_type)
