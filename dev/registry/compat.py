@@ -29,7 +29,8 @@ COMPATIBILITY_LEVELS = frozenset(
 )
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-_NAMED = frozenset({"record", "error", "enum", "fixed"})
+#: A tuple, not a set: ``kind in _NAMED`` also meets a wrapped type (a dict or list) there.
+_NAMED = ("record", "error", "enum", "fixed")
 _PROMOTIONS: dict[str, frozenset[str]] = {
     "int": frozenset({"long", "float", "double"}),
     "long": frozenset({"float", "double"}),

@@ -203,3 +203,13 @@ def test_transitive_checks_every_version() -> None:
     v3 = _record({"name": "b", "type": "int"})  # reads v2 (has b) but not v1 (no b, no default)
     assert check_compatibility("BACKWARD", v3, [v1, v2]) == []
     assert check_compatibility("BACKWARD_TRANSITIVE", v3, [v1, v2])
+
+
+def test_a_type_wrapped_in_type_is_unwrapped() -> None:
+    """A field type written as {"type": <union or array>} is checked like the bare type."""
+    nullable_string = _record({"name": "c", "type": {"type": ["null", "string"]}})
+    nullable_int = _record({"name": "c", "type": {"type": ["null", "int"]}})
+    assert can_read(nullable_string, nullable_string) == []
+    assert can_read(nullable_int, nullable_string) == [
+        "$.c[writer branch 1]: writer type string matches no branch of the reader union"
+    ]
