@@ -7,29 +7,13 @@ speed goal): the linear masker needs milliseconds, the old pattern minutes for 2
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from consumer.logs import LOG_FIELD_MAX, mask_pii, mask_text
 from consumer.text import clip
-
-GUARD_S = 20.0
+from tests.unit.child import finishes
 
 
 def _finishes(code: str) -> str:
-    """Run ``code`` in a child interpreter; fail when it has not finished after GUARD_S."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=GUARD_S,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise AssertionError(f"did not finish within {GUARD_S} s: quadratic behaviour") from exc
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return finishes(code, hang="quadratic behaviour")
 
 
 def test_mask_text_on_a_long_run_of_name_characters_finishes() -> None:

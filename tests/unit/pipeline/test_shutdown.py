@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 from consumer.pipeline import shutdown
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.unit.child import finishes
 
 # A log line whose writing is interrupted by SIGTERM: the handler runs on the main thread while
 # that thread holds structlog's (non-reentrant) write lock, as it does whenever a signal lands
@@ -48,19 +44,8 @@ _MID_LOG_LINE = textwrap.dedent(
 def test_sigterm_during_a_log_line_neither_deadlocks_nor_is_lost() -> None:
     """A SIGTERM that lands while the main thread writes a log line sets the stop and returns
     (before, the handler logged and waited for ever on the write lock its own thread held)."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _MID_LOG_LINE],
-            check=False,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise AssertionError("the SIGTERM handler deadlocked on the log write lock") from exc
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "stop set"
+    out = finishes(_MID_LOG_LINE, hang="the SIGTERM handler deadlocked on the log write lock")
+    assert out.strip() == "stop set"
 
 
 def test_a_second_signal_interrupts() -> None:
