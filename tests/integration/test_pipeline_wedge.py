@@ -267,3 +267,32 @@ def test_shutdown_with_a_mutation_that_never_returns_keeps_its_deadline(
     print(f"shutdown took {shutdown_s:.1f} s with drain_timeout_s=4")
     assert result == [5]
     assert shutdown_s < settings.drain_timeout_s + 2.0
+
+
+def test_the_offsets_thread_does_not_hold_the_poll_loops_consumer(
+    kafka_bootstrap: str, schema_registry_url: str, make_topic: Callable[..., str], sandbox: Any
+) -> None:
+    """While the offsets thread reads committed offsets and watermarks without pause, the poll
+    loop's own consumer calls wait for none of its round trips (confluent-kafka 2.16 lets one
+    thread at a time into a Consumer: on a shared client each loop call waited one out)."""
+    topic = make_topic(partitions=12)
+    settings = pipeline_settings(kafka_bootstrap, schema_registry_url, sandbox, topic)
+    pipeline = Pipeline.from_settings(settings, send=SwitchableApi())
+    every = [(topic, p) for p in range(12)]
+    pipeline.broker.start()
+    calls, waited = 0, 0.0
+    until = time.monotonic() + 3.0
+    while time.monotonic() < until:
+        pipeline.broker.ask(committed=every, watermarks=every)  # keep the thread reading
+        began = time.monotonic()
+        pipeline.consumer.consume(num_messages=1, timeout=0)
+        waited += time.monotonic() - began
+        calls += 1
+        time.sleep(0.005)
+    read = set(pipeline.broker.watermarks())
+    stop = threading.Event()
+    stop.set()
+    assert pipeline.run(stop) == 0
+    print(f"{calls} consume(timeout=0) calls waited {waited:.3f} s in all over 3 s")
+    assert read == set(every)
+    assert waited < 0.3
