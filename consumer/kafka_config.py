@@ -35,6 +35,7 @@ __all__ = [
     "dlq_topic_config",
     "kafka_properties",
     "producer_config",
+    "reader_config",
 ]
 
 
@@ -103,6 +104,14 @@ def consumer_config(
     if s.kafka_group_instance_id and group_id in (None, s.kafka_group_id):
         conf["group.instance.id"] = s.kafka_group_instance_id
     return {**conf, **kafka_properties(s), **(extra or {})}
+
+
+def reader_config(settings: Settings) -> dict[str, Any]:
+    """The offsets thread's own consumer of the group: it reads committed offsets and
+    watermarks and never joins (so no ``group.instance.id``, which only a member may hold)."""
+    conf = consumer_config(settings)
+    conf.pop("group.instance.id", None)
+    return conf
 
 
 def producer_config(settings: Settings, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -83,6 +83,9 @@ class Parts:
     health_port: int | None = None
     #: closed after the loop in reverse order (before them: workers, DLQ queue, consumer)
     closers: tuple[Callable[[], object], ...] = ()
+    #: the offsets thread's own client; None: ``consumer`` (test doubles only: confluent-kafka
+    #: lets one thread at a time into a Consumer, so a shared real one makes the loop wait)
+    reader: KafkaConsumer | None = None
 
 
 class Pipeline(Observation):
@@ -120,7 +123,7 @@ class Pipeline(Observation):
         self.consumer = parts.consumer
         self.producer = parts.producer
         #: committed offsets and fresh watermarks, read off the loop thread (observe.py)
-        self.broker = BrokerOffsets(parts.consumer)
+        self.broker = BrokerOffsets(parts.reader or parts.consumer)
         self._uncached: set[TopicPartitionKey] = set()
         self.engine = Engine(
             settings,
@@ -141,7 +144,7 @@ class Pipeline(Observation):
         self._closers: list[Callable[[], object]] = [
             *parts.closers,
             parts.consumer.close,
-            self.broker.stop,  # before the consumer closes: no call may run under close
+            self.broker.stop,  # before its reader (in parts.closers) closes: none under close
             lambda: producer.flush(5),
             self.engine.pool.shutdown,
         ]
@@ -173,6 +176,7 @@ class Pipeline(Observation):
             consumer_config,
             dlq_topic_config,
             producer_config,
+            reader_config,
         )
         from consumer.pipeline.group_rate import GroupShare, metadata_counts, subscribed_partitions
         from consumer.signals.graphql_literal import encode_input
@@ -217,13 +221,16 @@ class Pipeline(Observation):
                 if bound:
                     bound[0].producer_error(err)
 
-            conf = consumer_config(s, extra={"on_commit": on_commit})
-            consumer = Consumer(conf)
+            consumer = Consumer(consumer_config(s, extra={"on_commit": on_commit}))
+            # the threads' round trips use clients of their own (a Consumer admits one thread
+            # at a time): the offsets thread a reader of the group, the group share the admin
+            reader = Consumer(reader_config(s))
+            closers.append(reader.close)  # after BrokerOffsets.stop: no read runs under close
             if client is not None and client.rate is not None and s.connect_group_rate_limit_per_s:
                 share = GroupShare(
                     client.rate,
                     lambda: subscribed_partitions(
-                        metadata_counts(consumer), s.topics, s.topic_pattern
+                        metadata_counts(admin), s.topics, s.topic_pattern
                     ),
                 )
                 closers.append(share.close)
@@ -238,6 +245,7 @@ class Pipeline(Observation):
                 metrics=metrics,
                 health_port=port,
                 closers=tuple(closers),
+                reader=cast("KafkaConsumer", reader),
             )
         except BaseException:
             for close in reversed(closers):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from consumer.config import Settings
-from consumer.kafka_config import admin_config, consumer_config, producer_config
+from consumer.kafka_config import admin_config, consumer_config, producer_config, reader_config
 
 
 def test_consumer_is_manual_commit_cooperative_sticky_with_static_membership() -> None:
@@ -34,6 +34,13 @@ def test_fetch_bounds_become_librdkafka_keys() -> None:
 def test_other_groups_never_borrow_the_static_instance_id() -> None:
     """A replay or tool group must not steal the live member's group.instance.id."""
     conf = consumer_config(Settings(kafka_group_instance_id="pod-0"), group_id="replay-1")
+    assert "group.instance.id" not in conf
+
+
+def test_the_offsets_reader_reads_the_group_without_its_instance_id() -> None:
+    """The offsets thread's consumer reads the pod's group but never holds its instance id."""
+    conf = reader_config(Settings(kafka_group_id="g", kafka_group_instance_id="pod-0"))
+    assert conf["group.id"] == "g"
     assert "group.instance.id" not in conf
 
 
