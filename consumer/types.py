@@ -28,6 +28,8 @@ __all__ = [
     "KafkaMessage",
     "KafkaProducer",
     "KafkaRecord",
+    "OffsetReader",
+    "OffsetReads",
     "OpsConsumer",
     "RangeConsumer",
     "SendFn",
@@ -79,7 +81,18 @@ class KafkaRecord(KafkaMessage, Protocol):
     def error(self) -> KafkaError | None: ...
 
 
-class KafkaConsumer(Protocol):
+class OffsetReads(Protocol):
+    """The broker reads of the offsets thread: committed offsets and watermarks."""
+
+    def committed(
+        self, partitions: list[KafkaTopicPartition], timeout: float = ...
+    ) -> list[KafkaTopicPartition]: ...
+    def get_watermark_offsets(
+        self, partition: KafkaTopicPartition, timeout: float = ..., cached: bool = ...
+    ) -> tuple[int, int]: ...
+
+
+class KafkaConsumer(OffsetReads, Protocol):
     """The slice of ``confluent_kafka.Consumer`` the poll loop uses."""
 
     def subscribe(self, topics: list[str], **callbacks: Any) -> None: ...
@@ -88,12 +101,6 @@ class KafkaConsumer(Protocol):
     def resume(self, partitions: list[KafkaTopicPartition]) -> None: ...
     def seek(self, partition: KafkaTopicPartition) -> None: ...
     def commit(self, *, offsets: list[KafkaTopicPartition], asynchronous: bool) -> Any: ...
-    def committed(
-        self, partitions: list[KafkaTopicPartition], timeout: float = ...
-    ) -> list[KafkaTopicPartition]: ...
-    def get_watermark_offsets(
-        self, partition: KafkaTopicPartition, timeout: float = ..., cached: bool = ...
-    ) -> tuple[int, int]: ...
     def close(self) -> None: ...
 
 
@@ -118,6 +125,14 @@ class TopicLister(Protocol):
     """A client that answers a metadata request (consumer or admin)."""
 
     def list_topics(self, topic: str | None = ..., timeout: float = ...) -> Any: ...
+
+
+class OffsetReader(OffsetReads, TopicLister, Protocol):
+    """The background threads' own consumer of the group (never the loop's: a Consumer admits
+    one thread at a time), which nothing else polls: ``poll(0)`` serves its queued log lines."""
+
+    def poll(self, timeout: float = ...) -> Any: ...
+    def close(self) -> None: ...
 
 
 class OpsConsumer(RangeConsumer, TopicLister, Protocol):

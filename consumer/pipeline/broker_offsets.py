@@ -8,13 +8,14 @@ reads it, and the loop takes the last answers with :meth:`~BrokerOffsets.committ
 :meth:`~BrokerOffsets.watermarks`, each stamped with the monotonic time its read started - so
 the loop can ask for "read since ``t``" (``--until-idle`` needs that).
 
-The thread has a consumer of its own (``kafka_config.reader_config``: the group's, never
-joining it). confluent-kafka 2.16 lets one thread at a time into a Consumer's calls (a second
-waits, GIL released, until the first returns), so on the loop's consumer every ``consume``,
-``pause`` and ``commit`` of the loop would wait out the thread's round trip in progress (seen:
-1.0 s between two loop turns while the thread read 12 watermarks). Because a consumer must not be
-closed under a running call, :meth:`stop` joins the thread before the reader closes; a round
-checks for stop between calls, so that waits for at most one call (:data:`CALL_TIMEOUT_S`).
+The thread has a consumer of its own (``kafka_config.reader_config``: the group's, never joining
+it), which it polls once a round: its log lines wait in its queue until served. confluent-kafka 2.16
+lets one thread at a time into a Consumer's calls (a second waits, GIL released, until the first
+returns), so on the loop's consumer every ``consume``, ``pause`` and ``commit`` of the loop would
+wait out the thread's round trip in progress (seen: 1.0 s between two loop turns while the thread
+read 12 watermarks). Because a consumer must not be closed under a running call, :meth:`stop` joins
+the thread before the reader closes; a round checks for stop between calls, so that waits for at
+most one call (:data:`CALL_TIMEOUT_S`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from consumer.logs import get_logger
 from consumer.pipeline.offsets import TopicPartitionKey
-from consumer.types import KafkaConsumer
+from consumer.types import OffsetReads
 
 __all__ = ["CALL_TIMEOUT_S", "BrokerOffsets", "Read"]
 
@@ -49,9 +50,16 @@ class BrokerOffsets:
     """The reads the loop may not make, made by the ``signals-offsets`` thread."""
 
     def __init__(
-        self, consumer: KafkaConsumer, *, clock: Callable[[], float] = time.monotonic
+        self,
+        consumer: OffsetReads,
+        *,
+        serve: Callable[[float], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``serve``: the reader's ``poll``, called with 0 after each round (a reader of its
+        own only; never the loop's consumer, whose poll would take a record)."""
         self._consumer = consumer
+        self._serve = serve
         self._clock = clock
         self._log = get_logger("broker_offsets")
         self._lock = threading.Lock()
@@ -147,3 +155,5 @@ class BrokerOffsets:
             if high >= 0:
                 with self._lock:
                     self._watermarks[tp] = Read(low, high, at)
+        if self._serve is not None:
+            self._serve(0)  # its log lines wait in its queue for a poll (nothing else polls it)

@@ -2,8 +2,8 @@
 
 The rebalance callbacks (poll-loop thread) call :meth:`GroupShare.update` with the number of
 partitions now assigned; the subscribed topics' total partition count comes from the broker's
-metadata, fetched on a thread of its own with the admin client (never a network wait on the poll
-loop, and never on the loop's consumer, which admits one thread at a time), then
+metadata, fetched on a thread of its own with the offsets thread's reader (never a network wait
+on the poll loop, and never on the loop's consumer, which admits one thread at a time), then
 :meth:`~consumer.connect.ratelimit.RequestRate.set_share` paces the sender threads. Each
 change applies at once with the last known total, and again when the new lookup answers. A
 lookup that fails is retried every :data:`RETRY_S` until it succeeds or a newer rebalance

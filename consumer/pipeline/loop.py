@@ -42,6 +42,7 @@ from consumer.types import (
     FastFn,
     KafkaConsumer,
     KafkaProducer,
+    OffsetReader,
     SendFn,
     StopFlag,
     TranslateFn,
@@ -81,11 +82,12 @@ class Parts:
     metrics: Metrics = field(default_factory=Metrics)
     #: the port of the started operations HTTP server, if any
     health_port: int | None = None
-    #: closed after the loop in reverse order (before them: workers, DLQ queue, consumer)
+    #: closed after the loop in reverse order (before them: workers, DLQ queue, the offsets
+    #: thread, consumer)
     closers: tuple[Callable[[], object], ...] = ()
-    #: the offsets thread's own client; None: ``consumer`` (test doubles only: confluent-kafka
-    #: lets one thread at a time into a Consumer, so a shared real one makes the loop wait)
-    reader: KafkaConsumer | None = None
+    #: the offsets thread's own consumer (closed by its builder, after the loop); None: the
+    #: loop's (test doubles only: a real Consumer admits one thread at a time, the loop waits)
+    reader: OffsetReader | None = None
 
 
 class Pipeline(Observation):
@@ -123,7 +125,10 @@ class Pipeline(Observation):
         self.consumer = parts.consumer
         self.producer = parts.producer
         #: committed offsets and fresh watermarks, read off the loop thread (observe.py)
-        self.broker = BrokerOffsets(parts.reader or parts.consumer)
+        reader = parts.reader
+        self.broker = BrokerOffsets(
+            reader or parts.consumer, serve=reader.poll if reader is not None else None
+        )
         self._uncached: set[TopicPartitionKey] = set()
         self.engine = Engine(
             settings,
@@ -222,15 +227,15 @@ class Pipeline(Observation):
                     bound[0].producer_error(err)
 
             consumer = Consumer(consumer_config(s, extra={"on_commit": on_commit}))
-            # the threads' round trips use clients of their own (a Consumer admits one thread
-            # at a time): the offsets thread a reader of the group, the group share the admin
+            # the offsets thread and the group share read with a consumer of their own: the
+            # loop's admits one thread at a time, so their round trips would hold the loop
             reader = Consumer(reader_config(s))
             closers.append(reader.close)  # after BrokerOffsets.stop: no read runs under close
             if client is not None and client.rate is not None and s.connect_group_rate_limit_per_s:
                 share = GroupShare(
                     client.rate,
                     lambda: subscribed_partitions(
-                        metadata_counts(admin), s.topics, s.topic_pattern
+                        metadata_counts(reader), s.topics, s.topic_pattern
                     ),
                 )
                 closers.append(share.close)
@@ -245,7 +250,7 @@ class Pipeline(Observation):
                 metrics=metrics,
                 health_port=port,
                 closers=tuple(closers),
-                reader=cast("KafkaConsumer", reader),
+                reader=cast("OffsetReader", reader),
             )
         except BaseException:
             for close in reversed(closers):
