@@ -87,6 +87,9 @@ class GroupShare:
                     return  # a newer rebalance has its own lookup queued
             try:
                 total = self._count_total()
+            except RuntimeError as exc:  # its consumer is closed (shutdown)
+                self._log.debug("group_share_lookup_stopped", error=str(exc)[:200])
+                return
             except Exception as exc:
                 self._log.warning("group_share_lookup_failed", error=str(exc)[:200])
                 self._closed.wait(self._retry_s)
