@@ -6,17 +6,22 @@ import os
 import signal
 import textwrap
 
+from structlog.testing import capture_logs
+
+from consumer.errors import ExitCode
 from consumer.pipeline import shutdown
 from tests.unit.child import finishes
+from tests.unit.pipeline.fakes import FakeProducer, ScriptedSender
+from tests.unit.pipeline.test_loop import FakeConsumer, _pipeline
 
 # A log line whose writing is interrupted by SIGTERM: the handler runs on the main thread while
 # that thread holds structlog's (non-reentrant) write lock, as it does whenever a signal lands
 # during a log call of the poll loop.
 _MID_LOG_LINE = textwrap.dedent(
     """
-    import os, signal, sys, threading
+    import os, signal, sys
     from consumer.logs import configure_logging, get_logger
-    from consumer.pipeline.shutdown import install_signal_handlers
+    from consumer.pipeline.shutdown import ShutdownRequest, install_signal_handlers
 
     class Stderr:
         def __init__(self, real):
@@ -31,7 +36,7 @@ _MID_LOG_LINE = textwrap.dedent(
             self.real.flush()
 
     configure_logging("info", "json")
-    stop = threading.Event()
+    stop = ShutdownRequest()
     restore = install_signal_handlers(stop)
     sys.stderr = Stderr(sys.stderr)
     get_logger("loop").info("a_line_of_the_poll_loop")
@@ -55,6 +60,7 @@ def test_a_second_signal_interrupts() -> None:
     try:
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.is_set()
+        assert stop.signum == signal.SIGTERM
         try:
             os.kill(os.getpid(), signal.SIGTERM)
         except KeyboardInterrupt:
@@ -63,3 +69,16 @@ def test_a_second_signal_interrupts() -> None:
             raise AssertionError("the second signal did not interrupt")
     finally:
         restore()
+
+
+def test_the_drain_names_the_signal_that_asked_for_it() -> None:
+    """The loop's ``drain_started`` line says which signal stopped it (the handler only stores
+    its number: it may not log)."""
+    stop = shutdown.ShutdownRequest()
+    stop.signum = signal.SIGTERM
+    stop.set()
+    pipeline = _pipeline(FakeConsumer("t", {0: [b"v"]}), FakeProducer(), ScriptedSender())
+    with capture_logs() as logs:
+        assert pipeline.run(stop) == ExitCode.OK
+    started = [entry for entry in logs if entry["event"] == "drain_started"]
+    assert [entry["signal"] for entry in started] == ["SIGTERM"]
