@@ -19,6 +19,7 @@ Commit protocol (docs/pipeline.md has the long form):
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from consumer.pipeline.observe import Observation
 from consumer.pipeline.offsets import TopicPartitionKey
 from consumer.pipeline.progress import PartitionProgress
 from consumer.pipeline.rebalance import RebalanceHandler
+from consumer.pipeline.shutdown import ShutdownRequest
 from consumer.pipeline.topics import ensure_topic
 from consumer.types import (
     DelayFn,
@@ -313,7 +315,12 @@ class Pipeline(Observation):
                 engine.start_drain()
                 deadline = now + self.settings.drain_timeout_s
                 self.rebalance.deadline = deadline  # a revoke meanwhile settles within it
-                self.log.info("drain_started", pending=engine.tracker.pending_count())
+                signum = stop.signum if isinstance(stop, ShutdownRequest) else None
+                self.log.info(
+                    "drain_started",
+                    pending=engine.tracker.pending_count(),
+                    signal=signal.Signals(signum).name if signum is not None else None,
+                )
             busy = engine.pool.in_flight or engine.ready_jobs
             timeout = BUSY_POLL_TIMEOUT_S if busy else POLL_TIMEOUT_S
             for msg in consumer.consume(num_messages=500, timeout=timeout):

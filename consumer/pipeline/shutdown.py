@@ -15,18 +15,18 @@ import signal
 from collections.abc import Callable
 from types import FrameType
 
-from consumer.types import StopFlag
-
 __all__ = ["ShutdownRequest", "install_signal_handlers"]
 
 
 class ShutdownRequest:
     """A stop flag without a lock: set by a signal handler or the loop, read by the loop."""
 
-    __slots__ = ("_set",)
+    __slots__ = ("_set", "signum")
 
     def __init__(self) -> None:
         self._set = False
+        #: the signal that asked for the stop, if one did (the loop names it in its log)
+        self.signum: int | None = None
 
     def is_set(self) -> bool:
         """True once a stop is requested."""
@@ -37,16 +37,20 @@ class ShutdownRequest:
         self._set = True
 
 
-def install_signal_handlers(stop: StopFlag) -> Callable[[], None]:
+def install_signal_handlers(stop: ShutdownRequest) -> Callable[[], None]:
     """Set ``stop`` on SIGTERM/SIGINT; a second signal raises KeyboardInterrupt.
+
+    A :class:`ShutdownRequest`, not any :class:`~consumer.types.StopFlag`: a ``threading.Event``
+    takes a lock in ``set``, which the interrupted main thread may hold.
 
     Returns a function restoring the previous handlers.
     """
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
-    def handler(_signum: int, _frame: FrameType | None) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
+        stop.signum = signum
         stop.set()
 
     for sig in previous:
