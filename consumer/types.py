@@ -127,9 +127,9 @@ class TopicLister(Protocol):
     def list_topics(self, topic: str | None = ..., timeout: float = ...) -> Any: ...
 
 
-class OffsetReader(OffsetReads, TopicLister, Protocol):
-    """The background threads' own consumer of the group (never the loop's: a Consumer admits
-    one thread at a time), which nothing else polls: ``poll(0)`` serves its queued log lines."""
+class OffsetReader(OffsetReads, Protocol):
+    """The offsets thread's own consumer of the group (never the loop's: a Consumer admits one
+    thread at a time), which nothing else polls: ``poll(0)`` serves its queued log lines."""
 
     def poll(self, timeout: float = ...) -> Any: ...
     def close(self) -> None: ...
@@ -148,7 +148,8 @@ class OpsConsumer(RangeConsumer, TopicLister, Protocol):
 
 
 class StopFlag(Protocol):
-    """How the poll loop is asked to stop (``threading.Event`` and ``ShutdownRequest`` are)."""
+    """How the poll loop is asked to stop (``ShutdownRequest``; from another thread, as in
+    tests, a ``threading.Event`` too: never from a signal handler, whose ``set`` takes a lock)."""
 
     def is_set(self) -> bool: ...
     def set(self) -> None: ...

@@ -2,7 +2,7 @@
 
 The rebalance callbacks (poll-loop thread) call :meth:`GroupShare.update` with the number of
 partitions now assigned; the subscribed topics' total partition count comes from the broker's
-metadata, fetched on a thread of its own with the offsets thread's reader (never a network wait
+metadata, fetched on a thread of its own with an admin client of its own (never a network wait
 on the poll loop, and never on the loop's consumer, which admits one thread at a time), then
 :meth:`~consumer.connect.ratelimit.RequestRate.set_share` paces the sender threads. Each
 change applies at once with the last known total, and again when the new lookup answers. A
@@ -87,9 +87,6 @@ class GroupShare:
                     return  # a newer rebalance has its own lookup queued
             try:
                 total = self._count_total()
-            except RuntimeError as exc:  # its consumer is closed (shutdown)
-                self._log.debug("group_share_lookup_stopped", error=str(exc)[:200])
-                return
             except Exception as exc:
                 self._log.warning("group_share_lookup_failed", error=str(exc)[:200])
                 self._closed.wait(self._retry_s)

@@ -229,17 +229,23 @@ class Pipeline(Observation):
                     bound[0].producer_error(err)
 
             consumer = Consumer(consumer_config(s, extra={"on_commit": on_commit}))
-            # the offsets thread and the group share read with a consumer of their own: the
-            # loop's admits one thread at a time, so their round trips would hold the loop
+            # the offsets thread reads with a consumer of its own: the loop's admits one thread
+            # at a time, so its round trips would hold the loop
             reader = Consumer(reader_config(s))
             closers.append(reader.close)  # after BrokerOffsets.stop: no read runs under close
             if client is not None and client.rate is not None and s.connect_group_rate_limit_per_s:
-                share = GroupShare(
-                    client.rate,
-                    lambda: subscribed_partitions(
-                        metadata_counts(reader), s.topics, s.topic_pattern
-                    ),
-                )
+
+                def count_total() -> int:
+                    # an admin client per lookup (one per rebalance): none outlives it, so none
+                    # is closed under it or keeps unserved log lines queued between lookups
+                    lookup = AdminClient(admin_config(s))
+                    try:
+                        counts = metadata_counts(lookup)
+                    finally:
+                        lookup.poll(0)  # its log lines wait in its queue until served
+                    return subscribed_partitions(counts, s.topics, s.topic_pattern)
+
+                share = GroupShare(client.rate, count_total)
                 closers.append(share.close)
             parts = Parts(
                 consumer=cast("KafkaConsumer", consumer),
