@@ -336,8 +336,8 @@ class FastPath:
         self._tried.add(schema_id)
         try:
             native_plan = build_plan(plan, self._settings, self._custom)
-            self._notices_of[schema_id] = notices_in(native_plan)
             self._native.add_plan(schema_id, orjson.dumps(native_plan).decode())
+            self._notices_of[schema_id] = notices_in(native_plan)  # only for an accepted plan
         except (Unsupported, ValueError) as exc:
             self.log.info(
                 "fast_path_skipped", schema_id=schema_id, record=plan.record_name, reason=str(exc)

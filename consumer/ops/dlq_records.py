@@ -176,12 +176,14 @@ class DlqFilter:
 
     def matches(self, record: DlqRecord) -> bool:
         """True when ``record`` is selected."""
-        failed = record.last_failure_ms
-        return (
-            (not self.reasons or record.reason in self.reasons)
-            and (not self.source_topics or record.source.source_topic in self.source_topics)
-            and (self.since_ms is None or (failed is not None and failed >= self.since_ms))
-        )
+        if self.reasons and record.reason not in self.reasons:
+            return False
+        if self.source_topics and record.source.source_topic not in self.source_topics:
+            return False
+        if self.since_ms is None:
+            return True
+        failed = record.last_failure_ms  # a header parse: only when --since asks for it
+        return failed is not None and failed >= self.since_ms
 
     def as_dict(self) -> dict[str, Any]:
         """The filter as JSON-able data (stored in the re-drive state file)."""
