@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import structlog
 from structlog.testing import capture_logs
 
 from consumer.errors import ExitCode
@@ -71,14 +75,25 @@ def test_a_second_signal_interrupts() -> None:
         restore()
 
 
+@contextmanager
+def info_level() -> Iterator[None]:
+    """Info lines pass for the block, whatever level an earlier test configured."""
+    wrapper = structlog.get_config()["wrapper_class"]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    try:
+        yield
+    finally:
+        structlog.configure(wrapper_class=wrapper)
+
+
 def test_the_drain_names_the_signal_that_asked_for_it() -> None:
     """The loop's ``drain_started`` line says which signal stopped it (the handler only stores
     its number: it may not log)."""
     stop = shutdown.ShutdownRequest()
     stop.signum = signal.SIGTERM
     stop.set()
-    pipeline = _pipeline(FakeConsumer("t", {0: [b"v"]}), FakeProducer(), ScriptedSender())
-    with capture_logs() as logs:
+    with info_level(), capture_logs() as logs:  # a logger takes its level when it is built
+        pipeline = _pipeline(FakeConsumer("t", {0: [b"v"]}), FakeProducer(), ScriptedSender())
         assert pipeline.run(stop) == ExitCode.OK
     started = [entry for entry in logs if entry["event"] == "drain_started"]
     assert [entry["signal"] for entry in started] == ["SIGTERM"]
